@@ -1,1 +1,763 @@
-/* placeholder: not written yet */
+/*
+ * mcf.c - min-cost flow by the primal network simplex method (see mcf.h).
+ *
+ * The method follows LEMON's NetworkSimplex; the code is our own.
+ *
+ * Normal case.  The first fm_mcf_solve() builds the starting basis: an
+ * artificial root node r = n joined to every node u by one artificial arc,
+ * u -> r when supply(u) >= 0 (carrying supply(u)) and r -> u when
+ * supply(u) < 0 (carrying -supply(u)).  Those n arcs form a strongly feasible
+ * spanning tree (every tree arc can pass more flow from its node towards r).
+ * A few heuristic pivots then bring in, for each demand node, its cheapest
+ * incoming arc, and the main loop runs: the Block Search rule scans the real
+ * arcs in blocks of about sqrt(arcs) and takes the arc of most negative
+ * reduced cost in the first block that has one; the flow is pushed around
+ * the cycle that arc closes in the tree; the leaving arc is chosen so the
+ * tree stays strongly feasible (this rules out cycling); the tree (parent /
+ * pred / thread / rev_thread / succ_num / last_succ) and the potentials of
+ * the moved subtree are updated.  When no arc prices out the flow is optimal;
+ * FM_MCF_OPTIMAL if no artificial arc carries flow.
+ *
+ * Artificial cost.  Instead of a numeric big-M cost on the r -> u arcs we use
+ * an exact "infinite" one: every potential is a pair (art, pi), compared
+ * lexicographically, where art counts big-M units and pi is the ordinary
+ * part.  The only arc with an art cost is r -> u (cost (1, 0)); artificial
+ * arcs are never priced (once out of the tree they stay out, at flow 0), so
+ * art is 0 or 1 per node and the pricing only needs art(tail) - art(head).
+ * This is correct for every cost range (a numeric M must exceed the cost of
+ * every simple path) and nothing has to change when later arcs bring bigger
+ * costs.  Overflow: pi(u) is the cost of the tree path from r, so
+ * |pi| <= (n-1)*maxcost and every reduced cost is within n*maxcost, which
+ * is the documented limit |cost|*(n+1) <= INT64_MAX.  At an optimal
+ * feasible end every artificial tree arc carries 0; strong feasibility
+ * forbids an r -> u arc at flow 0 in the tree, so every art is 0 and
+ * fm_mcf_potential() returns plain potentials satisfying the conditions in
+ * mcf.h.
+ *
+ * Warm restart.  fm_mcf_add_arc() after a solve appends a non-basic arc at
+ * flow 0 (state "at lower bound"); the arrays grow by half when full.  The
+ * next fm_mcf_solve() keeps the tree, flows and potentials and just resumes
+ * pivoting.  Only a changed supply forces a fresh start (the old flow would
+ * no longer balance); fm_mcf_set_supply() flags that.
+ *
+ * Failure cases.
+ *  - Supplies not summing to 0 (or the sums overflowing): FM_MCF_INFEASIBLE
+ *    at once, nothing touched.
+ *  - Supplies that cannot be met: the pivots end with flow on an artificial
+ *    arc: FM_MCF_INFEASIBLE.  The basis stays valid; adding arcs and solving
+ *    again continues from it.
+ *  - A negative cycle of arcs with capacity >= FM_MCF_CAP_INF (treated as
+ *    unbounded): FM_MCF_UNBOUNDED, detected when the entering arc's cycle
+ *    has no finite bound; nothing is changed by that last pivot.
+ *  - The stop callback (asked every 4096 pivots) returns nonzero:
+ *    FM_MCF_STOPPED between two pivots; the basis is valid and a later
+ *    solve continues.  Flows and potentials read meanwhile are those of the
+ *    current (feasible for the enlarged problem, not optimal) basis.
+ *  - Out of memory: fm_mcf_new() returns NULL, fm_mcf_add_arc() returns -1
+ *    with the network unchanged, fm_mcf_solve() returns FM_MCF_NOMEM (it
+ *    allocates only a scratch array for the heuristic start, which it then
+ *    skips, so in practice it cannot fail).
+ *  - Bad arguments (node out of range, tail/head invalid): set_supply and the
+ *    getters ignore them / return 0, add_arc returns -1.  A negative
+ *    capacity is taken as 0; capacities above FM_MCF_CAP_INF as
+ *    FM_MCF_CAP_INF.
+ *
+ * No global state; the same calls give the same pivots and the same flow.
+ */
+#include "mcf.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Arc states, as multipliers of the reduced cost in the pricing: an arc at
+ * its lower bound enters when rc < 0, one at its upper bound when rc > 0. */
+#define STATE_UPPER (-1)
+#define STATE_TREE 0
+#define STATE_LOWER 1
+
+/* Orientation of a node's tree arc: UP = node -> parent, DOWN = parent ->
+ * node. */
+#define DIR_UP 1
+#define DIR_DOWN (-1)
+
+/* Residual capacity that stands for "unbounded". */
+#define RES_INF INT64_MAX
+
+/* Pricing surrogate for a reduced cost with a nonzero big-M part (see
+ * price()). */
+#define PRICE_BIG (INT64_MAX / 2)
+
+#define STOP_EVERY 4096
+
+/* Potential of a node: big-M units and the ordinary part.  Kept together so
+ * the pricing touches one cache line per endpoint. */
+typedef struct pot {
+    int64_t pi;
+    int32_t art;
+    int32_t unused;
+} pot;
+
+struct fm_mcf {
+    int32_t n;              /* user nodes 0..n-1; the root is node n */
+    int64_t m;              /* real arcs */
+    int64_t arc_cap;        /* allocated real arcs */
+
+    /* Per node (n + 1 entries, the root last; supply has n). */
+    int64_t *supply;
+    int32_t *parent;        /* tree parent, -1 at the root */
+    int32_t *pred;          /* internal id of the tree arc to the parent */
+    int32_t *thread;        /* preorder successor (cyclic, through root) */
+    int32_t *rev_thread;    /* preorder predecessor */
+    int32_t *succ_num;      /* nodes in the subtree, itself included */
+    int32_t *last_succ;     /* last node of the subtree in preorder */
+    int8_t *pred_dir;       /* DIR_UP or DIR_DOWN */
+    pot *pot;
+    int32_t *dirty_revs;    /* scratch for update_tree() */
+
+    /* Per arc.  Internal arc ids: 0..n-1 are the artificial arcs (node u's
+     * one is u), n + k is the user's arc k.  flow has n + arc_cap entries,
+     * the others arc_cap entries indexed by k. */
+    int64_t *flow;
+    int32_t *source;
+    int32_t *target;
+    int64_t *cap;
+    int64_t *cost;
+    int8_t *state;
+
+    /* Solve state. */
+    int have_basis;         /* the tree arrays hold a valid basis */
+    int supply_dirty;       /* a supply changed since the basis was built */
+    int64_t next_arc;       /* Block Search resumes here (a real index) */
+    int64_t pivots;
+    int (*stop)(void *);
+    void *stop_arg;
+
+    /* The pivot in progress. */
+    int32_t in_arc, join, u_in, v_in, u_out;
+    int64_t delta;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Construction                                                             */
+
+fm_mcf *fm_mcf_new(int32_t n_nodes, int64_t arc_hint)
+{
+    if (n_nodes < 0 || n_nodes > INT32_MAX - 2)
+        return NULL;
+    fm_mcf *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    size_t nn = (size_t)n_nodes + 1;
+    if (arc_hint < 16)
+        arc_hint = 16;
+    if (arc_hint > (int64_t)INT32_MAX - n_nodes)
+        arc_hint = (int64_t)INT32_MAX - n_nodes;
+    m->n = n_nodes;
+    m->arc_cap = arc_hint;
+    size_t ac = (size_t)arc_hint;
+    m->supply = calloc(nn, sizeof *m->supply);
+    m->parent = malloc(nn * sizeof *m->parent);
+    m->pred = malloc(nn * sizeof *m->pred);
+    m->thread = malloc(nn * sizeof *m->thread);
+    m->rev_thread = malloc(nn * sizeof *m->rev_thread);
+    m->succ_num = malloc(nn * sizeof *m->succ_num);
+    m->last_succ = malloc(nn * sizeof *m->last_succ);
+    m->pred_dir = malloc(nn * sizeof *m->pred_dir);
+    m->pot = calloc(nn, sizeof *m->pot);
+    m->dirty_revs = malloc((nn + 1) * sizeof *m->dirty_revs);
+    m->flow = malloc(((size_t)n_nodes + ac) * sizeof *m->flow);
+    m->source = malloc(ac * sizeof *m->source);
+    m->target = malloc(ac * sizeof *m->target);
+    m->cap = malloc(ac * sizeof *m->cap);
+    m->cost = malloc(ac * sizeof *m->cost);
+    m->state = malloc(ac * sizeof *m->state);
+    if (!m->supply || !m->parent || !m->pred || !m->thread ||
+        !m->rev_thread || !m->succ_num || !m->last_succ || !m->pred_dir ||
+        !m->pot || !m->dirty_revs || !m->flow || !m->source || !m->target ||
+        !m->cap || !m->cost || !m->state) {
+        fm_mcf_free(m);
+        return NULL;
+    }
+    m->supply_dirty = 1;
+    return m;
+}
+
+void fm_mcf_free(fm_mcf *m)
+{
+    if (!m)
+        return;
+    free(m->supply);
+    free(m->parent);
+    free(m->pred);
+    free(m->thread);
+    free(m->rev_thread);
+    free(m->succ_num);
+    free(m->last_succ);
+    free(m->pred_dir);
+    free(m->pot);
+    free(m->dirty_revs);
+    free(m->flow);
+    free(m->source);
+    free(m->target);
+    free(m->cap);
+    free(m->cost);
+    free(m->state);
+    free(m);
+}
+
+void fm_mcf_set_supply(fm_mcf *m, int32_t node, int64_t supply)
+{
+    if (node < 0 || node >= m->n || m->supply[node] == supply)
+        return;
+    m->supply[node] = supply;
+    m->supply_dirty = 1;
+}
+
+void fm_mcf_set_stop(fm_mcf *m, int (*stop)(void *arg), void *arg)
+{
+    m->stop = stop;
+    m->stop_arg = arg;
+}
+
+/* Grows the arc arrays to hold at least want real arcs.  On failure the
+ * arrays already enlarged stay enlarged (harmless) and arc_cap is kept. */
+static int grow_arcs(fm_mcf *m, int64_t want)
+{
+    int64_t limit = (int64_t)INT32_MAX - m->n;
+    if (want > limit)
+        return -1;
+    int64_t nc = m->arc_cap + m->arc_cap / 2;
+    if (nc < want)
+        nc = want;
+    if (nc > limit)
+        nc = limit;
+    size_t c = (size_t)nc;
+    void *p;
+    if (!(p = realloc(m->flow, ((size_t)m->n + c) * sizeof *m->flow)))
+        return -1;
+    m->flow = p;
+    if (!(p = realloc(m->source, c * sizeof *m->source)))
+        return -1;
+    m->source = p;
+    if (!(p = realloc(m->target, c * sizeof *m->target)))
+        return -1;
+    m->target = p;
+    if (!(p = realloc(m->cap, c * sizeof *m->cap)))
+        return -1;
+    m->cap = p;
+    if (!(p = realloc(m->cost, c * sizeof *m->cost)))
+        return -1;
+    m->cost = p;
+    if (!(p = realloc(m->state, c * sizeof *m->state)))
+        return -1;
+    m->state = p;
+    m->arc_cap = nc;
+    return 0;
+}
+
+int64_t fm_mcf_add_arc(fm_mcf *m, int32_t tail, int32_t head, int64_t cap,
+                       int64_t cost)
+{
+    if (tail < 0 || tail >= m->n || head < 0 || head >= m->n)
+        return -1;
+    if (m->m == m->arc_cap && grow_arcs(m, m->m + 1) != 0)
+        return -1;
+    int64_t k = m->m++;
+    m->source[k] = tail;
+    m->target[k] = head;
+    m->cap[k] = cap < 0 ? 0 : cap > FM_MCF_CAP_INF ? FM_MCF_CAP_INF : cap;
+    m->cost[k] = cost;
+    m->state[k] = STATE_LOWER;
+    m->flow[m->n + k] = 0;
+    return k;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The starting basis                                                       */
+
+/* Builds the artificial tree and puts every real arc at flow 0. */
+static void init_basis(fm_mcf *m)
+{
+    const int32_t n = m->n, root = n;
+    m->parent[root] = -1;
+    m->pred[root] = -1;
+    m->pred_dir[root] = DIR_UP;
+    m->thread[root] = 0;
+    m->rev_thread[0] = root;
+    m->succ_num[root] = n + 1;
+    m->last_succ[root] = root - 1;
+    m->pot[root].pi = 0;
+    m->pot[root].art = 0;
+    for (int32_t u = 0; u < n; u++) {
+        m->parent[u] = root;
+        m->pred[u] = u;                  /* its artificial arc */
+        m->thread[u] = u + 1;            /* the last one wraps to the root */
+        m->rev_thread[u + 1] = u;
+        m->succ_num[u] = 1;
+        m->last_succ[u] = u;
+        m->pot[u].pi = 0;
+        if (m->supply[u] >= 0) {         /* u -> root, cost 0 */
+            m->pred_dir[u] = DIR_UP;
+            m->flow[u] = m->supply[u];
+            m->pot[u].art = 0;
+        } else {                         /* root -> u, cost (1, 0) */
+            m->pred_dir[u] = DIR_DOWN;
+            m->flow[u] = -m->supply[u];
+            m->pot[u].art = 1;
+        }
+    }
+    for (int64_t k = 0; k < m->m; k++) {
+        m->flow[n + k] = 0;
+        m->state[k] = STATE_LOWER;
+    }
+    m->next_arc = 0;
+    m->have_basis = 1;
+    m->supply_dirty = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Pricing                                                                  */
+
+/* The state-signed reduced cost of real arc k as one int64 for comparing:
+ * negative iff the arc may enter.  With a big-M part (art differs at the two
+ * ends) the value is +-PRICE_BIG plus a quarter of the ordinary part, which
+ * keeps the sign right, prefers such arcs, and cannot overflow because the
+ * ordinary part is within n*maxcost <= INT64_MAX. */
+static inline int64_t priced(const fm_mcf *m, int64_t k)
+{
+    const pot *ps = &m->pot[m->source[k]], *pt = &m->pot[m->target[k]];
+    int64_t r = m->cost[k] + (ps->pi - pt->pi);
+    int32_t d = ps->art - pt->art;
+    if (d != 0)
+        r = d * PRICE_BIG + r / 4;
+    return m->state[k] * r;
+}
+
+/* Block Search: scan from next_arc in blocks of `block` arcs; stop after the
+ * first block in which some arc prices out and take the best one seen.
+ * Returns 0 when no arc prices out (optimal). */
+static int find_entering(fm_mcf *m, int64_t block)
+{
+    const int64_t na = m->m;
+    const int32_t *src = m->source, *tgt = m->target;
+    const int64_t *cost = m->cost;
+    const int8_t *state = m->state;
+    const pot *pt = m->pot;
+    int64_t min = 0, best = -1, cnt = block, k;
+    int64_t start = m->next_arc < na ? m->next_arc : 0;
+
+    /* Two passes: start..na-1, then 0..start-1. */
+    for (int pass = 0; pass < 2; pass++) {
+        int64_t lo = pass == 0 ? start : 0, hi = pass == 0 ? na : start;
+        for (k = lo; k < hi; k++) {
+            const pot *ps = &pt[src[k]], *ph = &pt[tgt[k]];
+            int64_t r = cost[k] + (ps->pi - ph->pi);
+            int32_t d = ps->art - ph->art;
+            if (d != 0)
+                r = d * PRICE_BIG + r / 4;
+            int64_t c = state[k] * r;
+            if (c < min) {
+                min = c;
+                best = k;
+            }
+            if (--cnt == 0) {
+                if (min < 0)
+                    goto found;
+                cnt = block;
+            }
+        }
+    }
+    if (min >= 0)
+        return 0;
+    k = start;
+found:
+    m->next_arc = k;
+    m->in_arc = (int32_t)(m->n + best);
+    return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* One pivot                                                                */
+
+/* Capacity of internal arc e (artificial arcs are unbounded). */
+static inline int64_t arc_capacity(const fm_mcf *m, int32_t e)
+{
+    return e < m->n ? FM_MCF_CAP_INF : m->cap[e - m->n];
+}
+
+/* How much more flow arc e can take: unbounded at or above FM_MCF_CAP_INF. */
+static inline int64_t room(const fm_mcf *m, int32_t e)
+{
+    int64_t c = arc_capacity(m, e);
+    return c >= FM_MCF_CAP_INF ? RES_INF : c - m->flow[e];
+}
+
+/* The join node: where the tree paths from the entering arc's two ends
+ * meet.  Climb from whichever side has the smaller subtree. */
+static void find_join(fm_mcf *m)
+{
+    int64_t k = m->in_arc - m->n;
+    int32_t u = m->source[k], v = m->target[k];
+    while (u != v) {
+        if (m->succ_num[u] < m->succ_num[v])
+            u = m->parent[u];
+        else
+            v = m->parent[v];
+    }
+    m->join = u;
+}
+
+/* Finds the leaving arc: the blocking arc met last when the cycle is walked
+ * in its direction from the join node, which keeps the tree strongly
+ * feasible.  Sets delta, u_in/v_in (the entering arc's end that becomes a
+ * child, and its new parent) and u_out (the node whose tree arc leaves).
+ * Returns 0 when the entering arc itself blocks (it just changes bound). */
+static int find_leaving(fm_mcf *m)
+{
+    int64_t k = m->in_arc - m->n;
+    int32_t first, second;
+    if (m->state[k] == STATE_LOWER) {
+        first = m->source[k];
+        second = m->target[k];
+    } else {
+        first = m->target[k];
+        second = m->source[k];
+    }
+    int64_t delta = m->cap[k] >= FM_MCF_CAP_INF ? RES_INF : m->cap[k];
+    int result = 0;
+
+    /* From first up to join the cycle runs downwards: DOWN arcs gain flow,
+     * UP arcs lose it.  Strict < keeps the first blocking arc of this part
+     * (the last in cycle order). */
+    for (int32_t u = first; u != m->join; u = m->parent[u]) {
+        int32_t e = m->pred[u];
+        int64_t d = m->pred_dir[u] == DIR_DOWN ? room(m, e) : m->flow[e];
+        if (d < delta) {
+            delta = d;
+            m->u_out = u;
+            result = 1;
+        }
+    }
+    /* From second up to join the cycle runs upwards: UP arcs gain flow.
+     * <= keeps the last blocking arc, the one nearest the join. */
+    for (int32_t u = second; u != m->join; u = m->parent[u]) {
+        int32_t e = m->pred[u];
+        int64_t d = m->pred_dir[u] == DIR_UP ? room(m, e) : m->flow[e];
+        if (d <= delta) {
+            delta = d;
+            m->u_out = u;
+            result = 2;
+        }
+    }
+    if (result == 1) {
+        m->u_in = first;
+        m->v_in = second;
+    } else {
+        m->u_in = second;
+        m->v_in = first;
+    }
+    m->delta = delta;
+    return result != 0;
+}
+
+/* Pushes delta around the cycle and updates the states of the entering and
+ * leaving arcs. */
+static void change_flow(fm_mcf *m, int change)
+{
+    int32_t in = m->in_arc;
+    int64_t k = in - m->n;
+    if (m->delta > 0) {
+        int64_t val = m->state[k] * m->delta;
+        m->flow[in] += val;
+        for (int32_t u = m->source[k]; u != m->join; u = m->parent[u])
+            m->flow[m->pred[u]] -= m->pred_dir[u] * val;
+        for (int32_t u = m->target[k]; u != m->join; u = m->parent[u])
+            m->flow[m->pred[u]] += m->pred_dir[u] * val;
+    }
+    if (change) {
+        m->state[k] = STATE_TREE;
+        int32_t out = m->pred[m->u_out];
+        if (out >= m->n)             /* artificial arcs leave at flow 0 */
+            m->state[out - m->n] =
+                m->flow[out] == 0 ? STATE_LOWER : STATE_UPPER;
+    } else {
+        m->state[k] = (int8_t)-m->state[k];
+    }
+}
+
+/* Replaces the leaving arc (above u_out) by the entering arc (between u_in
+ * and v_in): the path u_in .. u_out (the "stem") is re-hung under v_in with
+ * its parent links reversed, and the thread, rev_thread, succ_num and
+ * last_succ arrays are patched.  Same case analysis as LEMON. */
+static void update_tree(fm_mcf *m)
+{
+    int32_t *parent = m->parent, *pred = m->pred, *thread = m->thread;
+    int32_t *rev_thread = m->rev_thread, *succ_num = m->succ_num;
+    int32_t *last_succ = m->last_succ;
+    int8_t *pred_dir = m->pred_dir;
+    const int32_t u_in = m->u_in, v_in = m->v_in, u_out = m->u_out;
+    const int32_t join = m->join, in_arc = m->in_arc;
+    const int8_t in_dir =
+        u_in == m->source[in_arc - m->n] ? DIR_UP : DIR_DOWN;
+
+    int32_t old_rev_thread = rev_thread[u_out];
+    int32_t old_succ_num = succ_num[u_out];
+    int32_t old_last_succ = last_succ[u_out];
+    int32_t v_out = parent[u_out];
+
+    if (u_in == u_out) {
+        /* Only u_in's own tree arc changes; move its subtree in the thread
+         * to just after v_in. */
+        parent[u_in] = v_in;
+        pred[u_in] = in_arc;
+        pred_dir[u_in] = in_dir;
+        if (thread[v_in] != u_out) {
+            int32_t after = thread[old_last_succ];
+            thread[old_rev_thread] = after;
+            rev_thread[after] = old_rev_thread;
+            after = thread[v_in];
+            thread[v_in] = u_out;
+            rev_thread[u_out] = v_in;
+            thread[old_last_succ] = after;
+            rev_thread[after] = old_last_succ;
+        }
+    } else {
+        /* When the subtree of u_out directly follows v_in in the thread
+         * (then join == v_out), the rest of the thread continues after the
+         * subtree instead of after v_in. */
+        int32_t thread_continue = old_rev_thread == v_in ?
+            thread[old_last_succ] : thread[v_in];
+
+        /* Walk the stem from u_in up to u_out: each stem node's subtree
+         * (minus the part containing the next stem node) is cut out of the
+         * thread and appended, and its parent becomes the previous stem
+         * node. */
+        int32_t stem = u_in, par_stem = v_in, next_stem;
+        int32_t last = last_succ[u_in];
+        int32_t before, after = thread[last];
+        int32_t ndirty = 0;
+        thread[v_in] = u_in;
+        m->dirty_revs[ndirty++] = v_in;
+        while (stem != u_out) {
+            next_stem = parent[stem];
+            thread[last] = next_stem;
+            m->dirty_revs[ndirty++] = last;
+
+            before = rev_thread[stem];
+            thread[before] = after;
+            rev_thread[after] = before;
+
+            parent[stem] = par_stem;
+            par_stem = stem;
+            stem = next_stem;
+
+            last = last_succ[stem] == last_succ[par_stem] ?
+                rev_thread[par_stem] : last_succ[stem];
+            after = thread[last];
+        }
+        parent[u_out] = par_stem;
+        thread[last] = thread_continue;
+        rev_thread[thread_continue] = last;
+        last_succ[u_out] = last;
+
+        if (old_rev_thread != v_in) {
+            thread[old_rev_thread] = after;
+            rev_thread[after] = old_rev_thread;
+        }
+        for (int32_t i = 0; i < ndirty; i++) {
+            int32_t u = m->dirty_revs[i];
+            rev_thread[thread[u]] = u;
+        }
+
+        /* Shift pred / pred_dir one step down the stem, recompute the stem
+         * nodes' succ_num and last_succ. */
+        int32_t tmp_sc = 0, tmp_ls = last_succ[u_out];
+        for (int32_t u = u_out, p = parent[u]; u != u_in;
+             u = p, p = parent[u]) {
+            pred[u] = pred[p];
+            pred_dir[u] = (int8_t)-pred_dir[p];
+            tmp_sc += succ_num[u] - succ_num[p];
+            succ_num[u] = tmp_sc;
+            last_succ[p] = tmp_ls;
+        }
+        pred[u_in] = in_arc;
+        pred_dir[u_in] = in_dir;
+        succ_num[u_in] = old_succ_num;
+    }
+
+    /* last_succ on the path from v_in to the root. */
+    int32_t up_limit_out = last_succ[join] == v_in ? join : -1;
+    int32_t last_succ_out = last_succ[u_out];
+    for (int32_t u = v_in; u != -1 && last_succ[u] == v_in; u = parent[u])
+        last_succ[u] = last_succ_out;
+
+    /* last_succ on the path from v_out up. */
+    if (join != old_rev_thread && v_in != old_rev_thread) {
+        for (int32_t u = v_out;
+             u != up_limit_out && last_succ[u] == old_last_succ;
+             u = parent[u])
+            last_succ[u] = old_rev_thread;
+    } else if (last_succ_out != old_last_succ) {
+        for (int32_t u = v_out;
+             u != up_limit_out && last_succ[u] == old_last_succ;
+             u = parent[u])
+            last_succ[u] = last_succ_out;
+    }
+
+    /* succ_num between the join and either end. */
+    for (int32_t u = v_in; u != join; u = parent[u])
+        succ_num[u] += old_succ_num;
+    for (int32_t u = v_out; u != join; u = parent[u])
+        succ_num[u] -= old_succ_num;
+}
+
+/* Re-prices the moved subtree (rooted at u_in) so the entering arc gets
+ * reduced cost 0.  The entering arc is real, so its big-M cost is 0. */
+static void update_potential(fm_mcf *m)
+{
+    const int32_t u_in = m->u_in, v_in = m->v_in;
+    pot *pt = m->pot;
+    int64_t c = m->cost[m->in_arc - m->n];
+    int64_t diff = pt[v_in].pi - pt[u_in].pi;
+    int64_t sigma = m->pred_dir[u_in] == DIR_UP ? diff - c : diff + c;
+    int32_t sart = pt[v_in].art - pt[u_in].art;
+    int32_t end = m->thread[m->last_succ[u_in]];
+    for (int32_t u = u_in; u != end; u = m->thread[u]) {
+        pt[u].pi += sigma;
+        pt[u].art += sart;
+    }
+}
+
+/* Runs the pivot for m->in_arc.  Returns FM_MCF_UNBOUNDED if its cycle has
+ * no finite bound (nothing changed then), else FM_MCF_OPTIMAL. */
+static fm_mcf_status pivot(fm_mcf *m)
+{
+    find_join(m);
+    int change = find_leaving(m);
+    if (m->delta == RES_INF)
+        return FM_MCF_UNBOUNDED;
+    change_flow(m, change);
+    if (change) {
+        update_tree(m);
+        update_potential(m);
+    }
+    m->pivots++;
+    return FM_MCF_OPTIMAL;
+}
+
+/* Heuristic start (cold starts only): for each demand node, pivot in its
+ * cheapest incoming arc if it prices out.  Skipped when the scratch array
+ * cannot be had; the method does not need it. */
+static fm_mcf_status initial_pivots(fm_mcf *m)
+{
+    const int32_t n = m->n;
+    int32_t *best = malloc((size_t)n * sizeof *best);
+    if (!best)
+        return FM_MCF_OPTIMAL;
+    for (int32_t u = 0; u < n; u++)
+        best[u] = -1;
+    for (int64_t k = 0; k < m->m; k++) {
+        int32_t t = m->target[k];
+        if (m->supply[t] < 0 &&
+            (best[t] < 0 || m->cost[k] < m->cost[best[t]]))
+            best[t] = (int32_t)k;
+    }
+    fm_mcf_status st = FM_MCF_OPTIMAL;
+    for (int32_t u = 0; u < n && st == FM_MCF_OPTIMAL; u++) {
+        if (best[u] < 0 || priced(m, best[u]) >= 0)
+            continue;
+        m->in_arc = n + best[u];
+        st = pivot(m);
+    }
+    free(best);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Solve                                                                    */
+
+fm_mcf_status fm_mcf_solve(fm_mcf *m)
+{
+    const int32_t n = m->n;
+    if (n == 0)
+        return FM_MCF_OPTIMAL;
+
+    if (!m->have_basis || m->supply_dirty) {
+        /* The supplies must balance; sum the two signs apart so that an
+         * overflow is caught rather than wrapped. */
+        int64_t pos = 0, neg = 0;
+        for (int32_t u = 0; u < n; u++) {
+            int64_t s = m->supply[u];
+            if (s > 0) {
+                if (pos > INT64_MAX - s)
+                    return FM_MCF_INFEASIBLE;
+                pos += s;
+            } else if (s < 0) {
+                if (s == INT64_MIN || neg > INT64_MAX + s)
+                    return FM_MCF_INFEASIBLE;
+                neg -= s;
+            }
+        }
+        if (pos != neg)
+            return FM_MCF_INFEASIBLE;
+        init_basis(m);
+        fm_mcf_status st = initial_pivots(m);
+        if (st != FM_MCF_OPTIMAL)
+            return st;
+    }
+
+    int64_t block = (int64_t)sqrt((double)m->m);
+    if (block < 10)
+        block = 10;
+    int64_t since_stop = 0;
+    while (find_entering(m, block)) {
+        fm_mcf_status st = pivot(m);
+        if (st != FM_MCF_OPTIMAL)
+            return st;
+        if (++since_stop == STOP_EVERY) {
+            since_stop = 0;
+            if (m->stop && m->stop(m->stop_arg))
+                return FM_MCF_STOPPED;
+        }
+    }
+
+    /* Optimal for the enlarged problem; feasible if no artificial arc
+     * carries flow. */
+    for (int32_t u = 0; u < n; u++)
+        if (m->flow[u] != 0)
+            return FM_MCF_INFEASIBLE;
+    return FM_MCF_OPTIMAL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Results                                                                  */
+
+int64_t fm_mcf_flow(const fm_mcf *m, int64_t arc)
+{
+    if (arc < 0 || arc >= m->m)
+        return 0;
+    return m->flow[m->n + arc];
+}
+
+int64_t fm_mcf_potential(const fm_mcf *m, int32_t node)
+{
+    if (node < 0 || node >= m->n || !m->have_basis)
+        return 0;
+    return m->pot[node].pi;
+}
+
+int64_t fm_mcf_pivots(const fm_mcf *m)
+{
+    return m->pivots;
+}
+
+int64_t fm_mcf_arc_count(const fm_mcf *m)
+{
+    return m->m;
+}
+
+int32_t fm_mcf_node_count(const fm_mcf *m)
+{
+    return m->n;
+}

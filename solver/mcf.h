@@ -11,20 +11,30 @@
  * generation needs: solve on a subset of the arcs, price the rest with the
  * potentials, add those that price out, solve again.
  *
+ * Changing a supply after a solve makes the next solve start afresh.
+ *
  * Optimality conditions, with rc(a) = cost(a) + pot(tail) - pot(head):
- *   flow(a) == 0        => rc(a) >= 0
- *   flow(a) == cap(a)   => rc(a) <= 0
- *   0 < flow(a) < cap(a) => rc(a) == 0
- * fm_mcf_potential() returns pot(); the caller can verify these itself.
+ *   flow(a) < cap(a)    => rc(a) >= 0
+ *   flow(a) > 0         => rc(a) <= 0
+ * (so rc(a) == 0 when 0 < flow(a) < cap(a); a zero-capacity arc is free).
+ * fm_mcf_potential() returns pot(); the caller can verify these itself.  The
+ * potentials mean this only after FM_MCF_OPTIMAL; then |pot| <= (n - 1) *
+ * max|cost| and every rc(a) is within n * max|cost|.
  *
  * Limits: |cost| * (number of nodes + 1) must fit in int64_t, and so must the
- * total supply; capacities up to INT64_MAX / 4.  Memory: about 40 bytes per
- * arc and 60 per node.  Deterministic: the same calls give the same flow.
+ * total supply; capacities up to FM_MCF_CAP_INF, which itself means
+ * unbounded (larger ones are cut to it, negative ones to 0); flows, the
+ * supplies plus the finite capacities, must fit.  Memory: about 33 bytes per
+ * arc (plus the growth slack, at most half) and 60 per node.
+ * Deterministic: the same calls give the same flow.
  */
 #ifndef FM_MCF_H
 #define FM_MCF_H
 
 #include <stdint.h>
+
+/* Capacities at or above this are unbounded. */
+#define FM_MCF_CAP_INF (INT64_MAX / 4)
 
 typedef struct fm_mcf fm_mcf;
 
@@ -44,7 +54,7 @@ void fm_mcf_free(fm_mcf *m);
 void fm_mcf_set_supply(fm_mcf *m, int32_t node, int64_t supply);
 
 /* Adds an arc and returns its id (0, 1, 2, ... in order of addition), or -1
- * when out of memory. */
+ * when out of memory (or tail/head is not a node). */
 int64_t fm_mcf_add_arc(fm_mcf *m, int32_t tail, int32_t head, int64_t cap,
                        int64_t cost);
 

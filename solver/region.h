@@ -111,9 +111,30 @@ int32_t fm_region_add_mentor(fm_region *r, const fm_mentor *m);
 /* Appends n ints to region->ints; returns the offset or FM_ENOMEM. */
 int32_t fm_region_add_ints(fm_region *r, const int32_t *v, size_t n);
 
-/* Fills name and coordinates of a school (interning it if needed). */
+/* Fills name and coordinates of a school (interning it if needed) and marks
+ * it listed.  A school without a location gets lat = lon = NAN.  Returns 0 or
+ * FM_ENOMEM (then the region is unchanged). */
 int fm_region_set_school(fm_region *r, const char *ref, const char *name,
                          double lat, double lon, int has_location);
+
+/* Like fm_region_set_school for an interned school id, but takes ownership
+ * of name (from malloc, not NULL) and cannot fail, so that a reader can
+ * commit a whole file at once after everything that can fail is done. */
+void fm_region_set_school_owned(fm_region *r, int32_t id, char *name,
+                                double lat, double lon, int has_location);
+
+/* All-or-nothing loading.  fm_region_checkpoint() records how many items of
+ * each kind the region holds; fm_region_rollback() removes everything added
+ * since (students, placements, mentors, schools, employers, sectors, ints),
+ * with their lookup entries, and cannot fail.  It does not undo
+ * fm_region_set_school on schools that existed at the checkpoint. */
+typedef struct fm_region_mark {
+    size_t n_students, n_placements, n_mentors, n_schools;
+    size_t n_employers, n_sectors, n_ints;
+} fm_region_mark;
+
+void fm_region_checkpoint(const fm_region *r, fm_region_mark *m);
+void fm_region_rollback(fm_region *r, const fm_region_mark *m);
 
 /* Tier of a student under fair-access v1: 1, 2 or 3. */
 int fm_student_tier(const fm_student *s);

@@ -1,1 +1,185 @@
-/* placeholder: not written yet */
+/*
+ * utility.c - level 4 by column generation over the network simplex
+ * (see utility.h).
+ *
+ * Normal case: a few pricing rounds, each adding the pairs whose reduced
+ * cost is negative, then the flow is read back into the assignment.
+ * Failure: FM_ENOMEM / FM_ECANCELLED leave the assignment as it was;
+ * FM_EINTERNAL means the flow solver found the network infeasible, which the
+ * levels-1-3 assignment rules out (a bug).
+ */
+#include "utility.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mcf.h"
+
+/* Pairs per student in the first network, beyond the one it holds. */
+#define FIRST_PAIRS 4
+
+typedef struct network {
+    fm_mcf *mcf;
+    int64_t *arc_edge;       /* per arc: the student edge, or -1 */
+    int32_t *arc_student;    /* per arc: the student, where arc_edge >= 0 */
+    size_t cap_arc_edge;
+    uint8_t *in_net;         /* per pair: bit 0 general edge, bit 1 reserved */
+} network;
+
+static int add_edge_arc(network *n, const fm_pools *p, int32_t s, int64_t e)
+{
+    int32_t q = fm_pools_edge_pool(p, e, p->tier[s]);
+    int64_t pair = e >> 1;
+    uint8_t bit = (uint8_t)(1u << (e & 1));
+    if (q < 0 || (n->in_net[pair] & bit))
+        return FM_OK;
+    int64_t cost = FM_UTILITY_MAX - p->cands->utility[pair];
+    int64_t arc = fm_mcf_add_arc(n->mcf, FM_UNODE_STUDENT(s), FM_UNODE_POOL(p, q), 1, cost);
+    if (arc < 0)
+        return FM_ENOMEM;
+    if ((size_t)arc >= n->cap_arc_edge) {
+        size_t cap = n->cap_arc_edge ? 2 * n->cap_arc_edge : 4096;
+        while (cap <= (size_t)arc)
+            cap *= 2;
+        int64_t *ae = realloc(n->arc_edge, cap * sizeof *ae);
+        if (!ae)
+            return FM_ENOMEM;
+        n->arc_edge = ae;
+        int32_t *as = realloc(n->arc_student, cap * sizeof *as);
+        if (!as)
+            return FM_ENOMEM;
+        n->arc_student = as;
+        for (size_t i = n->cap_arc_edge; i < cap; i++)
+            ae[i] = -1;
+        n->cap_arc_edge = cap;
+    }
+    n->arc_edge[arc] = e;
+    n->arc_student[arc] = s;
+    n->in_net[pair] |= bit;
+    return FM_OK;
+}
+
+static int build_first(network *n, const fm_pools *p, const fm_assign *a,
+                       const int64_t counts[3])
+{
+    const fm_cands *c = p->cands;
+    int32_t nodes = FM_UNODE_POOL(p, p->n_pools);
+    n->mcf = fm_mcf_new(nodes, (int64_t)p->n_students * (FIRST_PAIRS + 2) + p->n_pools);
+    n->in_net = calloc((size_t)c->n_pairs + 1, 1);
+    if (!n->mcf || !n->in_net)
+        return FM_ENOMEM;
+    int64_t total = counts[0] + counts[1] + counts[2];
+    for (int t = 1; t <= 3; t++)
+        fm_mcf_set_supply(n->mcf, FM_UNODE_TIER(t), counts[t - 1]);
+    fm_mcf_set_supply(n->mcf, FM_UNODE_SINK, -total);
+    for (int32_t q = 0; q < p->n_pools; q++)
+        if (fm_mcf_add_arc(n->mcf, FM_UNODE_POOL(p, q), FM_UNODE_SINK, p->cap[q], 0) < 0)
+            return FM_ENOMEM;
+    for (int32_t s = 0; s < p->n_students; s++) {
+        if (c->start[s + 1] == c->start[s])
+            continue;
+        if (fm_mcf_add_arc(n->mcf, FM_UNODE_TIER(p->tier[s]), FM_UNODE_STUDENT(s), 1, 0) < 0)
+            return FM_ENOMEM;
+        if (a->edge[s] >= 0 && add_edge_arc(n, p, s, a->edge[s]))
+            return FM_ENOMEM;
+        int added = 0;
+        for (int64_t i = c->start[s]; i < c->start[s + 1] && added < FIRST_PAIRS; i++, added++)
+            for (int k = 1; k >= 0; k--)
+                if (add_edge_arc(n, p, s, 2 * i + k))
+                    return FM_ENOMEM;
+    }
+    return FM_OK;
+}
+
+/* Adds every pair arc with a negative reduced cost; returns how many, or
+ * FM_ENOMEM. */
+static int64_t price(network *n, const fm_pools *p)
+{
+    const fm_cands *c = p->cands;
+    int64_t added = 0;
+    for (int32_t s = 0; s < p->n_students; s++) {
+        if (c->start[s + 1] == c->start[s])
+            continue;
+        int64_t pot_s = fm_mcf_potential(n->mcf, FM_UNODE_STUDENT(s));
+        int tier = p->tier[s];
+        for (int64_t e = 2 * c->start[s]; e < 2 * c->start[s + 1]; e++) {
+            int32_t q = fm_pools_edge_pool(p, e, tier);
+            if (q < 0 || (n->in_net[e >> 1] & (1u << (e & 1))))
+                continue;
+            int64_t rc = FM_UTILITY_MAX - c->utility[e >> 1] + pot_s -
+                         fm_mcf_potential(n->mcf, FM_UNODE_POOL(p, q));
+            if (rc < 0) {
+                if (add_edge_arc(n, p, s, e))
+                    return FM_ENOMEM;
+                added++;
+            }
+        }
+    }
+    return added;
+}
+
+int fm_utility_solve(const fm_pools *p, fm_assign *a, const int64_t counts[3],
+                     int64_t **potentials, fm_utility_stats *stats,
+                     int (*stop)(void *), void *stop_arg)
+{
+    network n = { 0 };
+    int rc = FM_ENOMEM;
+    memset(stats, 0, sizeof *stats);
+    *potentials = NULL;
+    if ((rc = build_first(&n, p, a, counts)))
+        goto out;
+    fm_mcf_set_stop(n.mcf, stop, stop_arg);
+    for (;;) {
+        stats->rounds++;
+        fm_mcf_status st = fm_mcf_solve(n.mcf);
+        if (st == FM_MCF_NOMEM) { rc = FM_ENOMEM; goto out; }
+        if (st == FM_MCF_STOPPED) { rc = FM_ECANCELLED; goto out; }
+        if (st != FM_MCF_OPTIMAL) { rc = FM_EINTERNAL; goto out; }
+        int64_t added = price(&n, p);
+        if (added < 0) { rc = FM_ENOMEM; goto out; }
+        if (added == 0)
+            break;
+        if (stop && stop(stop_arg)) { rc = FM_ECANCELLED; goto out; }
+    }
+    int32_t nodes = fm_mcf_node_count(n.mcf);
+    int64_t *pot = malloc((size_t)nodes * sizeof *pot);
+    if (!pot) { rc = FM_ENOMEM; goto out; }
+    for (int32_t v = 0; v < nodes; v++)
+        pot[v] = fm_mcf_potential(n.mcf, v);
+    /* Read the flow back, then rebuild the pool loads. */
+    for (int32_t s = 0; s < p->n_students; s++)
+        a->edge[s] = -1;
+    memset(a->load, 0, (size_t)p->n_pools * sizeof *a->load);
+    int64_t arcs = fm_mcf_arc_count(n.mcf), placed[3] = { 0, 0, 0 };
+    for (int64_t arc = 0; arc < arcs && (size_t)arc < n.cap_arc_edge; arc++) {
+        if (n.arc_edge[arc] < 0 || fm_mcf_flow(n.mcf, arc) <= 0)
+            continue;
+        int32_t s = n.arc_student[arc];
+        int64_t e = n.arc_edge[arc];
+        if (a->edge[s] >= 0) {
+            free(pot);
+            rc = FM_EINTERNAL;
+            goto out;
+        }
+        a->edge[s] = e;
+        a->load[fm_pools_edge_pool(p, e, p->tier[s])]++;
+        placed[p->tier[s] - 1]++;
+    }
+    if (placed[0] != counts[0] || placed[1] != counts[1] || placed[2] != counts[2]) {
+        free(pot);
+        rc = FM_EINTERNAL;
+        goto out;
+    }
+    rc = FM_OK;
+    *potentials = pot;
+out:
+    stats->pivots = n.mcf ? fm_mcf_pivots(n.mcf) : 0;
+    stats->arcs = 0;
+    for (size_t i = 0; i < n.cap_arc_edge; i++)
+        stats->arcs += n.arc_edge[i] >= 0;
+    fm_mcf_free(n.mcf);
+    free(n.arc_edge);
+    free(n.arc_student);
+    free(n.in_net);
+    return rc;
+}

@@ -1,1 +1,260 @@
-/* placeholder: not written yet */
+/*
+ * round_files.c - putting a round's result files into a directory,
+ * all or nothing (fm_round_write, round_output.h).
+ *
+ * Normal case: create OUT and any missing parents (mode 0755, less the
+ * umask); write placements.csv, mentors.csv, then build the summary (whose
+ * write_s now includes the time spent here) and write report.html and
+ * summary.json from it.  Each file goes to a fresh hidden temporary name in
+ * OUT (".NAME.tmp-PID-N", created with O_EXCL, mode 0666 less the umask) and
+ * is flushed and fsync()ed.  Only when all four are complete are they
+ * renamed onto their final names, summary.json last, and OUT is fsync()ed.
+ *
+ * Failure: OUT cannot be created or is not a directory, a temporary file
+ * cannot be created or written, or a rename fails: FM_EIO, with the path in
+ * err->file and strerror in err->message.  Building the summary can fail
+ * with FM_ENOMEM, a result that breaks the solver's contract with
+ * FM_EINTERNAL.  Every temporary file not yet renamed is removed, so the
+ * final names hold either the previous round's files or this round's
+ * complete ones; only a failure between two renames (after every file was
+ * written) can leave a mix, and then summary.json is still the old one.
+ */
+#include "round_output.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
+
+enum { F_PLACEMENTS, F_MENTORS, F_REPORT, F_SUMMARY, N_FILES };
+
+static const char *const file_names[N_FILES] = {
+    "placements.csv", "mentors.csv", "report.html", "summary.json"};
+
+/* One output file on its way: temporary path while open, then renamed. */
+typedef struct out_file {
+    char tmp[PATH_MAX];
+    char final[PATH_MAX];
+    FILE *f;
+    int created; /* tmp exists on disk and must be renamed or removed */
+} out_file;
+
+/* Names path in err->file; a path too long keeps its end, after "...",
+ * since the file name is what tells the reader most. */
+static void set_file(fm_error *err, const char *path)
+{
+    size_t len = strlen(path), cap = sizeof err->file - 1;
+    if (len <= cap) {
+        memcpy(err->file, path, len + 1);
+    } else {
+        memcpy(err->file, "...", 3);
+        memcpy(err->file + 3, path + len - (cap - 3), cap - 3 + 1);
+    }
+}
+
+static int io_error(fm_error *err, const char *path, const char *what,
+                    int errnum)
+{
+    if (err)
+        set_file(err, path);
+    return fm_error_set(err, FM_EIO, "%s: %s", what, strerror(errnum));
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* mkdir -p: creates dir and its missing parents; dir must end as a
+ * directory. */
+static int make_dirs(const char *dir, fm_error *err)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    size_t len = strlen(dir);
+
+    if (len == 0)
+        return io_error(err, dir, "cannot create directory", ENOENT);
+    if (len >= sizeof path)
+        return io_error(err, dir, "cannot create directory", ENAMETOOLONG);
+    memcpy(path, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        if (path[i - 1] == '/')
+            continue; /* "a//b" or a trailing slash */
+        path[i] = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return io_error(err, path, "cannot create directory", errno);
+        if (i < len)
+            path[i] = '/';
+    }
+    if (stat(dir, &st) != 0)
+        return io_error(err, dir, "cannot create directory", errno);
+    if (!S_ISDIR(st.st_mode))
+        return io_error(err, dir, "cannot create directory", ENOTDIR);
+    return 0;
+}
+
+/* Creates a new temporary file beside o->final and opens it for writing. */
+static int open_tmp(out_file *o, const char *dir, const char *name,
+                    fm_error *err)
+{
+    static atomic_uint counter;
+    int n, fd = -1;
+
+    n = snprintf(o->final, sizeof o->final, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= sizeof o->final)
+        return io_error(err, dir, "cannot create file", ENAMETOOLONG);
+    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+        n = snprintf(o->tmp, sizeof o->tmp, "%s/.%s.tmp-%ld-%u", dir, name,
+                     (long)getpid(), atomic_fetch_add(&counter, 1u));
+        if (n < 0 || (size_t)n >= sizeof o->tmp)
+            return io_error(err, o->final, "cannot create file",
+                            ENAMETOOLONG);
+        fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST)
+            return io_error(err, o->final, "cannot create file", errno);
+    }
+    if (fd < 0)
+        return io_error(err, o->final, "cannot create file", EEXIST);
+    o->created = 1;
+    o->f = fdopen(fd, "w");
+    if (!o->f) {
+        int e = errno;
+        close(fd);
+        return io_error(err, o->final, "cannot create file", e);
+    }
+    return 0;
+}
+
+/* Flushes the file to disk and closes it; it stays under its tmp name. */
+static int close_tmp(out_file *o, fm_error *err)
+{
+    int rc = 0, e = 0;
+    if (fflush(o->f) != 0 || ferror(o->f))
+        e = errno ? errno : EIO;
+    else if (fsync(fileno(o->f)) != 0)
+        e = errno;
+    if (fclose(o->f) != 0 && e == 0)
+        e = errno;
+    o->f = NULL;
+    if (e)
+        rc = io_error(err, o->final, "cannot write", e);
+    return rc;
+}
+
+/* After a writer failed: keep its message, name the file. */
+static int name_file(int rc, const out_file *o, fm_error *err)
+{
+    if (rc != 0 && err && !err->file[0])
+        set_file(err, o->final);
+    return rc;
+}
+
+int fm_round_write(const char *outdir, const fm_region *r,
+                   const fm_round_params *params, const fm_result *res,
+                   const fm_round_timing *timing, fm_error *err)
+{
+    out_file files[N_FILES];
+    fm_round_timing t = {0};
+    json_t *summary = NULL;
+    double t0 = now_s(), spent = 0;
+    int rc, dirfd;
+
+    assert(outdir && r && res);
+    memset(files, 0, sizeof files);
+    if (err)
+        err->file[0] = '\0';
+
+    rc = make_dirs(outdir, err);
+    if (rc != 0)
+        goto done;
+
+    for (int i = 0; i < N_FILES; i++) {
+        rc = open_tmp(&files[i], outdir, file_names[i], err);
+        if (rc != 0)
+            goto done;
+    }
+
+    errno = 0;
+    rc = name_file(fm_result_csv_write_placements(files[F_PLACEMENTS].f, r,
+                                                  res, err),
+                   &files[F_PLACEMENTS], err);
+    if (rc == 0)
+        rc = close_tmp(&files[F_PLACEMENTS], err);
+    if (rc == 0) {
+        errno = 0;
+        rc = name_file(fm_result_csv_write_mentors(files[F_MENTORS].f, r,
+                                                   res, err),
+                       &files[F_MENTORS], err);
+    }
+    if (rc == 0)
+        rc = close_tmp(&files[F_MENTORS], err);
+    if (rc != 0)
+        goto done;
+
+    if (timing) {
+        spent = now_s() - t0;
+        t = *timing;
+        t.write_s += spent;
+        t.total_s += spent;
+    }
+    rc = fm_summary_json_new(r, params, res, timing ? &t : NULL, &summary,
+                             err);
+    if (rc != 0)
+        goto done;
+    errno = 0;
+    rc = name_file(fm_report_html_write(files[F_REPORT].f, summary, err),
+                   &files[F_REPORT], err);
+    if (rc == 0)
+        rc = close_tmp(&files[F_REPORT], err);
+    if (rc == 0) {
+        errno = 0;
+        rc = name_file(fm_summary_json_write(files[F_SUMMARY].f, summary,
+                                             err),
+                       &files[F_SUMMARY], err);
+    }
+    if (rc == 0)
+        rc = close_tmp(&files[F_SUMMARY], err);
+    if (rc != 0)
+        goto done;
+
+    for (int i = 0; i < N_FILES; i++) {
+        if (rename(files[i].tmp, files[i].final) != 0) {
+            rc = io_error(err, files[i].final, "cannot rename into place",
+                          errno);
+            goto done;
+        }
+        files[i].created = 0;
+    }
+    /* Make the renames durable; a directory that cannot be fsync()ed
+     * (some file systems say EINVAL) still holds complete files. */
+    dirfd = open(outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd >= 0) {
+        (void)fsync(dirfd);
+        close(dirfd);
+    }
+
+done:
+    for (int i = 0; i < N_FILES; i++) {
+        if (files[i].f)
+            fclose(files[i].f);
+        if (files[i].created)
+            unlink(files[i].tmp);
+    }
+    json_decref(summary);
+    return rc;
+}

@@ -402,7 +402,8 @@ static int scan_grid(builder *b, int32_t student, const sector_file *f)
 static int append_student(builder *b, int32_t student)
 {
     fm_cands *c = b->out;
-    qsort(b->buf, b->n_buf, sizeof *b->buf, cmp_pair);
+    if (b->n_buf > 1)
+        qsort(b->buf, b->n_buf, sizeof *b->buf, cmp_pair);
     if ((size_t)c->n_pairs + b->n_buf > b->cap_pairs) {
         size_t cap = b->cap_pairs ? b->cap_pairs : 1024;
         while (cap < (size_t)c->n_pairs + b->n_buf)

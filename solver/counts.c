@@ -34,7 +34,10 @@ typedef struct search {
     int32_t *head;          /* per pool: first seated student */
     int32_t *next, *prev;   /* per student: pool member list */
     int32_t *seen_student, *seen_pool;
-    int32_t stamp;
+    int32_t stamp;          /* this search's mark */
+    int32_t dead;           /* the mark of vertices proven dead this tier */
+    int32_t *trail;         /* students, then pools (negated - 1), seen this search */
+    size_t n_trail, cap_trail;
     frame *stack;
     size_t cap_stack;
 } search;
@@ -68,6 +71,26 @@ static void seat(search *S, int32_t s, int64_t e)
     S->head[q] = s;
 }
 
+static int seen(const search *S, const int32_t *marks, int32_t v)
+{
+    return marks[v] == S->stamp || marks[v] == S->dead;
+}
+
+/* Remembers a vertex seen by this search: student s >= 0, pool as -1 - q. */
+static int trail_add(search *S, int32_t v)
+{
+    if (S->n_trail == S->cap_trail) {
+        size_t cap = S->cap_trail ? 2 * S->cap_trail : 4096;
+        int32_t *nt = realloc(S->trail, cap * sizeof *nt);
+        if (!nt)
+            return FM_ENOMEM;
+        S->trail = nt;
+        S->cap_trail = cap;
+    }
+    S->trail[S->n_trail++] = v;
+    return FM_OK;
+}
+
 static int push(search *S, size_t *top, int32_t s)
 {
     if (*top == S->cap_stack) {
@@ -85,7 +108,7 @@ static int push(search *S, size_t *top, int32_t s)
     f->cursor = 2 * S->p->cands->start[s];
     f->edge = -1;
     S->seen_student[s] = S->stamp;
-    return FM_OK;
+    return trail_add(S, s);
 }
 
 /* A free pool among s's edges not yet seen this round, as an edge, or -1. */
@@ -97,18 +120,38 @@ static int64_t free_edge(search *S, int32_t s)
     for (int64_t c = 2 * p->cands->start[s]; c < end; c++) {
         int64_t e = cursor_edge(c);
         int32_t q = fm_pools_edge_pool(p, e, tier);
-        if (q >= 0 && S->seen_pool[q] != S->stamp && S->a->load[q] < p->cap[q])
+        if (q >= 0 && !seen(S, S->seen_pool, q) && S->a->load[q] < p->cap[q])
             return e;
     }
     return -1;
 }
 
+static int search_path(search *S, int32_t s0);
+
 /* Searches an augmenting path from free student s0 and applies it.
- * Returns 1 if found, 0 if not, FM_ENOMEM. */
+ * Returns 1 if found, 0 if not, FM_ENOMEM.  When not, everything the search
+ * saw is marked dead: no later search need enter it again. */
 static int augment(search *S, int32_t s0)
+{
+    int found = search_path(S, s0);
+    if (found == 0) {
+        for (size_t i = 0; i < S->n_trail; i++) {
+            int32_t v = S->trail[i];
+            if (v >= 0)
+                S->seen_student[v] = S->dead;
+            else
+                S->seen_pool[-1 - v] = S->dead;
+        }
+    }
+    return found;
+}
+
+static int search_path(search *S, int32_t s0)
 {
     const fm_pools *p = S->p;
     size_t top = 0;
+    S->stamp++;
+    S->n_trail = 0;
     if (push(S, &top, s0))
         return FM_ENOMEM;
     int64_t e = free_edge(S, s0);
@@ -116,7 +159,7 @@ static int augment(search *S, int32_t s0)
         frame *f = &S->stack[top - 1];
         if (f->pool >= 0) {
             int32_t m = f->member;
-            while (m >= 0 && S->seen_student[m] == S->stamp)
+            while (m >= 0 && seen(S, S->seen_student, m))
                 m = S->next[m];
             if (m >= 0) {
                 f->member = S->next[m];
@@ -132,9 +175,11 @@ static int augment(search *S, int32_t s0)
         while (f->cursor < end) {
             int64_t ce = cursor_edge(f->cursor++);
             int32_t q = fm_pools_edge_pool(p, ce, tier);
-            if (q < 0 || S->seen_pool[q] == S->stamp)
+            if (q < 0 || seen(S, S->seen_pool, q))
                 continue;
             S->seen_pool[q] = S->stamp;
+            if (trail_add(S, -1 - q))
+                return FM_ENOMEM;
             f->pool = q;
             f->member = S->head[q];
             f->edge = ce;
@@ -156,10 +201,10 @@ static int augment(search *S, int32_t s0)
 static void mark_cut(search *S, fm_cuts *cuts, int level)
 {
     for (int32_t s = 0; s < S->p->n_students; s++)
-        if (S->seen_student[s] == S->stamp)
+        if (S->seen_student[s] == S->dead)
             cuts->student[s] |= (uint8_t)(1u << (level - 1));
     for (int32_t q = 0; q < S->p->n_pools; q++)
-        if (S->seen_pool[q] == S->stamp)
+        if (S->seen_pool[q] == S->dead)
             cuts->pool[q] |= (uint8_t)(1u << (level - 1));
 }
 
@@ -189,7 +234,7 @@ int fm_counts_solve(const fm_pools *p, fm_assign *a, int64_t counts[3],
 
     for (int tier = 1; tier <= 3; tier++) {
         /* Greedy: first free pool in preference order. */
-        S.stamp++;
+        S.dead = ++S.stamp;
         for (int32_t s = 0; s < p->n_students; s++) {
             if (p->tier[s] != tier || a->edge[s] >= 0)
                 continue;
@@ -197,38 +242,33 @@ int fm_counts_solve(const fm_pools *p, fm_assign *a, int64_t counts[3],
             if (e >= 0)
                 seat(&S, s, e);
         }
-        /* Rounds of augmenting-path searches until one finds nothing. */
-        for (;;) {
-            int64_t found = 0, searched = 0;
-            S.stamp++;
-            for (int32_t s = 0; s < p->n_students; s++) {
-                if (p->tier[s] != tier || a->edge[s] >= 0 || !has_edges(p, s))
-                    continue;
-                if (S.seen_student[s] == S.stamp)
-                    continue; /* reached by an earlier failed search: dead */
-                int got = augment(&S, s);
-                if (got < 0)
-                    goto out;
-                found += got;
-                if (stop && (++searched & 1023) == 0 && stop(stop_arg)) {
-                    rc = FM_ECANCELLED;
-                    goto out;
-                }
+        /* One search per free student of this tier.  A failed search marks
+         * what it saw dead, and dead stays dead while others augment (its
+         * pools are full and it has no edge out of itself), so one pass
+         * leaves no augmenting path from any of them. */
+        int64_t searched = 0;
+        for (int32_t s = 0; s < p->n_students; s++) {
+            if (p->tier[s] != tier || a->edge[s] >= 0 || !has_edges(p, s) ||
+                seen(&S, S.seen_student, s))
+                continue;
+            if (augment(&S, s) < 0)
+                goto out;
+            if ((++searched & 255) == 0 && stop && stop(stop_arg)) {
+                rc = FM_ECANCELLED;
+                goto out;
             }
-            if (!found)
-                break;
         }
         /* The cut of this level: everything reachable from every free
-         * student of tiers <= t. */
-        S.stamp++;
+         * student of tiers <= t, found by searches that must all fail. */
+        S.dead = ++S.stamp;
         for (int32_t s = 0; s < p->n_students; s++) {
             if (p->tier[s] > tier || a->edge[s] >= 0 || !has_edges(p, s) ||
-                S.seen_student[s] == S.stamp)
+                seen(&S, S.seen_student, s))
                 continue;
             int got = augment(&S, s);
             if (got < 0)
                 goto out;
-            if (got > 0) { /* impossible after a round that found nothing */
+            if (got > 0) { /* impossible after the pass above */
                 rc = FM_EINTERNAL;
                 goto out;
             }
@@ -246,6 +286,7 @@ out:
     free(S.seen_student);
     free(S.seen_pool);
     free(S.stack);
+    free(S.trail);
     if (rc != FM_OK)
         fm_cuts_free(cuts);
     return rc;

@@ -298,6 +298,14 @@ int32_t fm_region_intern_sector(fm_region *r, const char *code)
     const char *t = trim(code, &len);
     if (len == 0)
         return FM_EINVAL;
+    /* Most codes are known: look up with a key on the stack first. */
+    char small[128];
+    if (len < sizeof small && r->index) {
+        sector_key(t, small);
+        int32_t id = table_find(&r->index->sectors, small, len);
+        if (id >= 0)
+            return id;
+    }
     char *key = malloc(len + 1);
     if (!key)
         return FM_ENOMEM;

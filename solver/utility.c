@@ -16,7 +16,13 @@
 #include "mcf.h"
 
 /* Pairs per student in the first network, beyond the one it holds. */
-#define FIRST_PAIRS 4
+#ifndef FIRST_PAIRS
+#define FIRST_PAIRS 2
+#endif
+/* Pairs per student added by one pricing round, at most. */
+#ifndef PRICE_PAIRS
+#define PRICE_PAIRS 2
+#endif
 
 typedef struct network {
     fm_mcf *mcf;
@@ -91,8 +97,9 @@ static int build_first(network *n, const fm_pools *p, const fm_assign *a,
     return FM_OK;
 }
 
-/* Adds every pair arc with a negative reduced cost; returns how many, or
- * FM_ENOMEM. */
+/* Adds, per student, the PRICE_PAIRS pair arcs of most negative reduced cost
+ * (fewer arcs keep the simplex fast; the next round finds the rest if they
+ * still price out).  Returns how many were added, or FM_ENOMEM. */
 static int64_t price(network *n, const fm_pools *p)
 {
     const fm_cands *c = p->cands;
@@ -102,18 +109,30 @@ static int64_t price(network *n, const fm_pools *p)
             continue;
         int64_t pot_s = fm_mcf_potential(n->mcf, FM_UNODE_STUDENT(s));
         int tier = p->tier[s];
+        int64_t best_e[PRICE_PAIRS], best_rc[PRICE_PAIRS];
+        int n_best = 0;
         for (int64_t e = 2 * c->start[s]; e < 2 * c->start[s + 1]; e++) {
             int32_t q = fm_pools_edge_pool(p, e, tier);
             if (q < 0 || (n->in_net[e >> 1] & (1u << (e & 1))))
                 continue;
             int64_t rc = FM_UTILITY_MAX - c->utility[e >> 1] + pot_s -
                          fm_mcf_potential(n->mcf, FM_UNODE_POOL(p, q));
-            if (rc < 0) {
-                if (add_edge_arc(n, p, s, e))
-                    return FM_ENOMEM;
-                added++;
+            if (rc >= 0 || (n_best == PRICE_PAIRS && rc >= best_rc[n_best - 1]))
+                continue;
+            /* keep best_* sorted by reduced cost, most negative first */
+            int k = n_best < PRICE_PAIRS ? n_best++ : n_best - 1;
+            while (k > 0 && best_rc[k - 1] > rc) {
+                best_rc[k] = best_rc[k - 1];
+                best_e[k] = best_e[k - 1];
+                k--;
             }
+            best_rc[k] = rc;
+            best_e[k] = e;
         }
+        for (int k = 0; k < n_best; k++)
+            if (add_edge_arc(n, p, s, best_e[k]))
+                return FM_ENOMEM;
+        added += n_best;
     }
     return added;
 }

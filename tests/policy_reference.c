@@ -559,8 +559,11 @@ int fm_ref_check_reasons(const fm_ref_side *side, const fm_side_result *res, cha
         if (m->target >= 0)
             continue;
         if (side->n_eligible[s] == 0) {
+            /* With no targets at all no rule ruled anything out, and
+             * policy.md names none: only the reason is checked then. */
             fm_rule want = fm_ref_no_eligible_rule(side, s);
-            if (m->reason != FM_REASON_NO_ELIGIBLE || m->rule != want) {
+            int rule_ok = side->n_targets == 0 || m->rule == want;
+            if (m->reason != FM_REASON_NO_ELIGIBLE || !rule_ok) {
                 snprintf(msg, msg_size, "%s side: student %zu has no eligible target: want "
                          "no_eligible/%s, got reason %d rule %d (%s)", sn, s, fm_ref_rule_name(want),
                          m->reason, m->rule, fm_ref_rule_name((fm_rule)m->rule));

@@ -121,7 +121,8 @@ void fm_ref_assignment_vector(const fm_ref_side *side, const int32_t *assign, fm
  *
  * fm_ref_check_reasons: n_eligible of every student; a student who asked and
  * got nothing has reason no_eligible exactly when it has no eligible target,
- * with rule fm_ref_no_eligible_rule(), and outcompeted otherwise, in which
+ * with rule fm_ref_no_eligible_rule() (any rule when the side has no targets
+ * at all: policy.md names none), and outcompeted otherwise, in which
  * case every eligible target is full, or (tier 3) has only reserved seats
  * left, in res's own assignment; n_students_asked and n_candidates. */
 int fm_ref_check_assignment(const fm_ref_side *side, const fm_side_result *res,

@@ -36,7 +36,7 @@
 #include "solver.h"
 
 #define DATE 20270614
-#define DEFAULT_INSTANCES 600
+#define DEFAULT_INSTANCES 2000
 
 typedef struct instance {
     uint64_t seed;

@@ -393,6 +393,7 @@ static void test_tier(void **state)
     assert_int_equal(fm_student_tier(&s), 1);
 }
 
+#if FAULTS
 /* For every N, fail the N-th allocation of a batch of region calls made on a
  * region that already holds some data: each call either succeeds or returns
  * FM_ENOMEM without changing the region; after freeing, nothing is left. */
@@ -429,6 +430,7 @@ static int region_batch(fm_region *r)
         return rc;
     return 0;
 }
+#endif
 
 static void test_alloc_failures(void **state)
 {

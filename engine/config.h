@@ -1,0 +1,59 @@
+/*
+ * config.h - fairmatchd's settings: defaults, the --config file, and the
+ * command line on top (files.md: `fairmatchd [--listen HOST:PORT] [--db
+ * PATH] [--config FILE]`).
+ *
+ * The config file is UTF-8 text, one `key = value` per line; blank lines
+ * and lines starting with `#` are ignored.  Keys (defaults in brackets):
+ *     listen = HOST:PORT            [127.0.0.1:7433]  ([v6addr]:PORT too)
+ *     db = PATH                     [./fairmatch.db]
+ *     max_frame_bytes = N           [16777216]  frames after a valid token
+ *     idle_timeout_s = N            [300]  0 = never close idle connections
+ *     write_queue_limit_bytes = N   [33554432]  stop reading above this
+ *     max_connections = N           [256]
+ *     max_inflight = N              [64]  requests per connection at once
+ *     max_rounds = N                [2]  rounds queued or running at once
+ *     max_round_seconds = N         [0]  cap on a round's time limit, 0 none
+ *     max_upload_bytes = N          [268435456]  one CSV file being imported
+ *     shutdown_grace_s = N          [30]  then connections are cut
+ *     log_level = debug|info|warn|error  [info]
+ * Command-line options override the file, whatever their order.
+ *
+ * Failure: an unreadable file, an unknown key, a value out of range or a
+ * line without `=` is FM_EINVAL (FM_EIO for reading) naming file, line and
+ * key in *err; the config is then not to be used.
+ */
+#ifndef FM_CONFIG_H
+#define FM_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+typedef struct fm_config {
+    char listen[300];          /* HOST:PORT as given */
+    char db_path[4096];
+    size_t max_frame;
+    uint64_t idle_timeout_ms;
+    size_t write_queue_limit;
+    unsigned max_connections;
+    unsigned max_inflight;
+    unsigned max_rounds;
+    double max_round_seconds;
+    size_t max_upload;
+    double shutdown_grace_s;
+    int log_level;             /* fm_log_level */
+} fm_config;
+
+/* Fills the defaults. */
+void fm_config_init(fm_config *c);
+
+/* Reads a config file over *c. */
+int fm_config_read(fm_config *c, const char *path, fm_error *err);
+
+/* Splits "HOST:PORT" / "[V6]:PORT" into host (size bytes) and port. */
+int fm_config_split_listen(const char *listen, char *host, size_t size,
+                           int *port, fm_error *err);
+
+#endif

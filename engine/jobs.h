@@ -1,0 +1,101 @@
+/*
+ * jobs.h - work that runs on libuv's thread pool (uv_queue_work) so that
+ * the loop keeps answering: rounds (load the region from the store, solve,
+ * save the results), and the heavy part of imports (parse, validate,
+ * write).  Private to engine/.
+ *
+ * Normal case: fm_job_submit queues a job; its work function runs on a pool
+ * thread with a store connection of its own (a small pool of them is kept,
+ * opened on demand without FM_STORE_DAEMON: one SQLite connection per
+ * thread at a time); its done function then runs on the loop thread, where
+ * it may answer a call.  A round job is detached from any connection: the
+ * run_round call is answered as soon as the round is queued, and the round
+ * moves through QUEUED, LOADING, SOLVING, SAVING to DONE / FAILED /
+ * CANCELLED.  Phase changes are posted to the loop with uv_async_send;
+ * round-status calls that wait (wait_ms) are answered on a change, at their
+ * deadline, or at shutdown.
+ *
+ * Failure cases: a job whose worker store cannot be opened fails with that
+ * error.  A round that fails (load, solve, limit, save) is recorded in the
+ * store as failed, with a message that names no personal value; if even
+ * that write fails it is retried from the loop thread.  Cancelling (a
+ * coordinator's cancel_round, or shutdown) sets a flag the solver polls
+ * through fm_round_params.cancel, or, for a round not started yet,
+ * uv_cancel()s it; either way the round is recorded as failed with a
+ * message starting "cancelled:" (shown as PHASE_CANCELLED).  At shutdown
+ * running imports are let finish; rounds are cancelled.
+ */
+#ifndef FM_JOBS_H
+#define FM_JOBS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "error.h"
+#include "region.h"
+#include "server.h"
+#include "store.h"
+
+typedef void (*fm_job_work_fn)(fm_job *job, fm_store *st);
+typedef void (*fm_job_done_fn)(fm_job *job);
+
+struct fm_job {
+    uv_work_t work;
+    fm_server *srv;
+    fm_call *call;               /* answered by done; NULL for rounds */
+    fm_job_work_fn work_fn;      /* pool thread */
+    fm_job_done_fn done_fn;      /* loop thread; frees the job's data */
+    void *data;
+    int rc;                      /* set by work_fn */
+    fm_error err;                /* set by work_fn */
+    int uv_cancelled;            /* never ran (uv_cancel) */
+    atomic_int cancel;           /* 1: stop as soon as possible */
+    struct fm_job *prev, *next;
+    /* rounds */
+    int is_round;
+    int64_t round_id;
+    int32_t date;
+    double time_limit;
+    double queued_at;            /* monotonic */
+    atomic_int phase;            /* Fairmatch__V1__Phase */
+    int notified_phase;          /* last phase the loop thread saw */
+    const char *cancel_reason;   /* "by a coordinator", "the daemon shut down" */
+    fm_call *waiters;            /* round-status calls waiting */
+    int record_failure;          /* work_fn could not record the failure */
+    char failure[512];
+};
+
+/* Queues job (fields work_fn, done_fn, data, call set by the caller; job
+ * from calloc, freed after done_fn).  Returns 0 or FM_EINTERNAL. */
+int fm_job_submit(fm_server *s, fm_job *job);
+
+/* Queues round round_id (already created in the store as queued). */
+int fm_jobs_start_round(fm_server *s, int64_t round_id, int32_t date,
+                        double time_limit, fm_error *err);
+
+/* The live job of round id, or NULL. */
+fm_job *fm_jobs_find_round(fm_server *s, int64_t round_id);
+
+/* Asks a round to stop; 0, or FM_EINVAL if it is not live. */
+int fm_jobs_cancel_round(fm_server *s, int64_t round_id, const char *reason);
+
+/* Parks a round-status call until the phase differs from known_phase or
+ * wait_ms pass; the answer is built by fm_round_status_answer(). */
+void fm_jobs_wait(fm_server *s, fm_job *job, fm_call *call, int known_phase,
+                  uint32_t wait_ms);
+
+/* uv_async callback: phases changed. */
+void fm_jobs_on_wake(uv_async_t *h);
+
+/* Shutdown: cancel rounds, answer waiting calls. */
+void fm_jobs_shutdown(fm_server *s);
+
+/* Closes the idle worker stores (after the loop has finished). */
+void fm_jobs_free_pool(fm_server *s);
+
+/* Answers a round-status call for round_id (handlers_rounds.c). */
+void fm_round_status_answer(fm_call *call, int64_t round_id);
+
+#endif

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what is missing, then builds
+# and runs every test twice, once plain (RelWithDebInfo) and once under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
+#   bash tests/run_tests.sh            # both builds
+#   FM_TEST_BUILDS=plain bash tests/run_tests.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tests/install_deps.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+builds=${FM_TEST_BUILDS:-"plain sanitize"}
+status=0
+for b in $builds; do
+  dir=build-test-$b
+  extra=()
+  [ "$b" = sanitize ] && extra=(-DFM_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug)
+  echo "=== $b build ($dir)"
+  cmake -S . -B "$dir" -DFM_BUILD_BENCH=ON "${extra[@]}" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  ( cd "$dir" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      ctest --output-on-failure -j "$jobs" ) || status=1
+done
+exit $status

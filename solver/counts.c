@@ -28,18 +28,31 @@ typedef struct frame {
     int64_t edge;      /* edge that led to pool */
 } frame;
 
+typedef struct bframe {
+    int32_t pool;
+    int32_t via;        /* the student seated in pool who moves down a frame */
+    int64_t cursor;     /* next applicant of pool to try */
+} bframe;
+
 typedef struct search {
     const fm_pools *p;
     fm_assign *a;
     int32_t *head;          /* per pool: first seated student */
     int32_t *next, *prev;   /* per student: pool member list */
     int32_t *seen_student, *seen_pool;
+    int64_t *look;          /* per student: edges before it lead to full pools */
     int32_t stamp;          /* this search's mark */
     int32_t dead;           /* the mark of vertices proven dead this tier */
     int32_t *trail;         /* students, then pools (negated - 1), seen this search */
+    int64_t *rstart;        /* per target: start of its applicants in rlist */
+    int32_t *rlist;         /* students with a pair to each target, by target */
+    int64_t *rlook;         /* per pool: applicants before it are of no use now */
+    int tier;               /* the tier being added */
     size_t n_trail, cap_trail;
     frame *stack;
     size_t cap_stack;
+    bframe *bstack;         /* the backward search's stack */
+    size_t cap_bstack;
 } search;
 
 /* Edge cursor c covers pair c >> 1; the reserved pool (odd edge) comes first,
@@ -112,21 +125,40 @@ static int push(search *S, size_t *top, int32_t s)
 }
 
 /* A free pool among s's edges not yet seen this round, as an edge, or -1. */
+/* A pool with a free seat among s's edges, as an edge, or -1.  Loads never
+ * go down while counting (an augmenting path moves students between pools
+ * and fills one more seat at its end), so a full pool stays full and the
+ * per-student cursor look[s] only moves forward: all lookaheads together
+ * cost one pass over the edges. */
 static int64_t free_edge(search *S, int32_t s)
 {
     const fm_pools *p = S->p;
     int tier = p->tier[s];
     int64_t end = 2 * p->cands->start[s + 1];
-    for (int64_t c = 2 * p->cands->start[s]; c < end; c++) {
+    for (int64_t c = S->look[s]; c < end; c++) {
         int64_t e = cursor_edge(c);
         int32_t q = fm_pools_edge_pool(p, e, tier);
-        if (q >= 0 && !seen(S, S->seen_pool, q) && S->a->load[q] < p->cap[q])
+        if (q >= 0 && S->a->load[q] < p->cap[q]) {
+            S->look[s] = c;
             return e;
+        }
     }
+    S->look[s] = end;
     return -1;
 }
 
 static int search_path(search *S, int32_t s0);
+
+static void mark_trail_dead(search *S)
+{
+    for (size_t i = 0; i < S->n_trail; i++) {
+        int32_t v = S->trail[i];
+        if (v >= 0)
+            S->seen_student[v] = S->dead;
+        else
+            S->seen_pool[-1 - v] = S->dead;
+    }
+}
 
 /* Searches an augmenting path from free student s0 and applies it.
  * Returns 1 if found, 0 if not, FM_ENOMEM.  When not, everything the search
@@ -134,15 +166,8 @@ static int search_path(search *S, int32_t s0);
 static int augment(search *S, int32_t s0)
 {
     int found = search_path(S, s0);
-    if (found == 0) {
-        for (size_t i = 0; i < S->n_trail; i++) {
-            int32_t v = S->trail[i];
-            if (v >= 0)
-                S->seen_student[v] = S->dead;
-            else
-                S->seen_pool[-1 - v] = S->dead;
-        }
-    }
+    if (found == 0)
+        mark_trail_dead(S);
     return found;
 }
 
@@ -198,6 +223,143 @@ static int search_path(search *S, int32_t s0)
     return 1;
 }
 
+/* ---- backward search: from a pool with a free seat to a free student ----
+ *
+ * Seats are scarce and free students plentiful, so searching from a free
+ * seat back to a free student ends after a step or two, where a search from
+ * a free student must wander to one of the few free seats. */
+
+static int build_reverse(search *S)
+{
+    const fm_pools *p = S->p;
+    const fm_cands *c = p->cands;
+    size_t nt = (size_t)p->n_targets;
+    S->rstart = calloc(nt + 2, sizeof *S->rstart);
+    S->rlist = malloc(((size_t)c->n_pairs + 1) * sizeof *S->rlist);
+    S->rlook = malloc(((size_t)p->n_pools + 1) * sizeof *S->rlook);
+    if (!S->rstart || !S->rlist || !S->rlook)
+        return FM_ENOMEM;
+    for (int64_t i = 0; i < c->n_pairs; i++)
+        S->rstart[c->target[i] + 2]++;
+    for (size_t t = 0; t < nt; t++)
+        S->rstart[t + 2] += S->rstart[t + 1];
+    for (int32_t st = 0; st < p->n_students; st++)
+        for (int64_t i = c->start[st]; i < c->start[st + 1]; i++)
+            S->rlist[S->rstart[c->target[i] + 1]++] = st;
+    return FM_OK; /* now rstart[t] .. rstart[t+1] is target t's list */
+}
+
+static int pool_is_reserved(const fm_pools *p, int32_t q)
+{
+    return p->reserved[p->target_of[q]] == q;
+}
+
+/* The edge by which student s reaches pool q. */
+static int64_t edge_to_pool(const search *S, int32_t s, int32_t q)
+{
+    const fm_pools *p = S->p;
+    const fm_cands *c = p->cands;
+    int32_t t = p->target_of[q];
+    for (int64_t i = c->start[s]; i < c->start[s + 1]; i++)
+        if (c->target[i] == t)
+            return 2 * i + pool_is_reserved(p, q);
+    return -1;
+}
+
+/* A free student of the tier being added who may use pool q, or -1; the
+ * cursor only moves forward, as students are never unseated here. */
+static int32_t free_applicant(search *S, int32_t q)
+{
+    const fm_pools *p = S->p;
+    int32_t t = p->target_of[q];
+    int reserved = pool_is_reserved(p, q);
+    int64_t end = S->rstart[t + 1];
+    for (int64_t i = S->rlook[q]; i < end; i++) {
+        int32_t s = S->rlist[i];
+        if (S->a->edge[s] < 0 && p->tier[s] == S->tier && !(reserved && p->tier[s] == 3)) {
+            S->rlook[q] = i;
+            return s;
+        }
+    }
+    S->rlook[q] = end;
+    return -1;
+}
+
+/* Searches back from pool q0 (which has a free seat) to a free student of
+ * the tier being added, and applies the path.  1 found, 0 not (all seen is
+ * marked dead), FM_ENOMEM. */
+static int search_back(search *S, int32_t q0)
+{
+    const fm_pools *p = S->p;
+    size_t top = 0;
+    S->stamp++;
+    S->n_trail = 0;
+#define BPUSH(q, v) do { \
+        if (top == S->cap_bstack) { \
+            size_t ncap = S->cap_bstack ? 2 * S->cap_bstack : 1024; \
+            bframe *ns = realloc(S->bstack, ncap * sizeof *ns); \
+            if (!ns) \
+                return FM_ENOMEM; \
+            S->bstack = ns; \
+            S->cap_bstack = ncap; \
+        } \
+        S->bstack[top].pool = (q); \
+        S->bstack[top].via = (v); \
+        S->bstack[top].cursor = S->rstart[p->target_of[q]]; \
+        top++; \
+        S->seen_pool[q] = S->stamp; \
+        if (trail_add(S, -1 - (q))) \
+            return FM_ENOMEM; \
+    } while (0)
+    BPUSH(q0, -1);
+    int32_t s_free = -1;
+    while (top > 0) {
+        bframe *f = &S->bstack[top - 1];
+        if ((s_free = free_applicant(S, f->pool)) >= 0)
+            break;
+        int reserved = pool_is_reserved(p, f->pool);
+        int64_t end = S->rstart[p->target_of[f->pool] + 1];
+        int32_t next_pool = -1, via = -1;
+        while (f->cursor < end) {
+            int32_t x = S->rlist[f->cursor++];
+            if (S->a->edge[x] < 0 || (reserved && p->tier[x] == 3) ||
+                seen(S, S->seen_student, x))
+                continue;
+            S->seen_student[x] = S->stamp;
+            if (trail_add(S, x))
+                return FM_ENOMEM;
+            int32_t qx = fm_pools_edge_pool(p, S->a->edge[x], p->tier[x]);
+            if (seen(S, S->seen_pool, qx))
+                continue;
+            next_pool = qx;
+            via = x;
+            break;
+        }
+        if (next_pool < 0)
+            top--;
+        else
+            BPUSH(next_pool, via);
+    }
+#undef BPUSH
+    if (s_free < 0)
+        return 0;
+    /* Frame i's student moves into frame i-1's pool, from the bottom up;
+     * the free student takes the seat so vacated at the top. */
+    const bframe *st = S->bstack;
+    for (size_t i = 1; i < top; i++)
+        seat(S, st[i].via, edge_to_pool(S, st[i].via, st[i - 1].pool));
+    seat(S, s_free, edge_to_pool(S, s_free, st[top - 1].pool));
+    return 1;
+}
+
+static int augment_back(search *S, int32_t q0)
+{
+    int found = search_back(S, q0);
+    if (found == 0)
+        mark_trail_dead(S);
+    return found;
+}
+
 static void mark_cut(search *S, fm_cuts *cuts, int level)
 {
     for (int32_t s = 0; s < S->p->n_students; s++)
@@ -224,12 +386,15 @@ int fm_counts_solve(const fm_pools *p, fm_assign *a, int64_t counts[3],
     S.prev = malloc(ns * sizeof *S.prev);
     S.seen_student = calloc(ns, sizeof *S.seen_student);
     S.seen_pool = calloc(np, sizeof *S.seen_pool);
+    S.look = malloc(ns * sizeof *S.look);
     cuts->student = calloc(ns, 1);
     cuts->pool = calloc(np, 1);
-    if (!S.head || !S.next || !S.prev || !S.seen_student || !S.seen_pool ||
-        !cuts->student || !cuts->pool)
+    if (!S.head || !S.next || !S.prev || !S.seen_student || !S.seen_pool || !S.look ||
+        !cuts->student || !cuts->pool || build_reverse(&S) != FM_OK)
         goto out;
     memset(S.head, 0xff, np * sizeof *S.head);
+    for (int32_t s = 0; s < p->n_students; s++)
+        S.look[s] = 2 * p->cands->start[s];
     counts[0] = counts[1] = counts[2] = 0;
 
     for (int tier = 1; tier <= 3; tier++) {
@@ -242,20 +407,25 @@ int fm_counts_solve(const fm_pools *p, fm_assign *a, int64_t counts[3],
             if (e >= 0)
                 seat(&S, s, e);
         }
-        /* One search per free student of this tier.  A failed search marks
-         * what it saw dead, and dead stays dead while others augment (its
-         * pools are full and it has no edge out of itself), so one pass
-         * leaves no augmenting path from any of them. */
+        /* Back from every pool with a free seat.  A failed search marks
+         * what it saw dead, and dead stays dead while others augment (no
+         * free student of this tier reaches it, and augmenting paths cannot
+         * enter it), so one pass leaves no augmenting path. */
+        S.tier = tier;
+        for (int32_t q = 0; q < p->n_pools; q++)
+            S.rlook[q] = S.rstart[p->target_of[q]];
         int64_t searched = 0;
-        for (int32_t s = 0; s < p->n_students; s++) {
-            if (p->tier[s] != tier || a->edge[s] >= 0 || !has_edges(p, s) ||
-                seen(&S, S.seen_student, s))
-                continue;
-            if (augment(&S, s) < 0)
-                goto out;
-            if ((++searched & 255) == 0 && stop && stop(stop_arg)) {
-                rc = FM_ECANCELLED;
-                goto out;
+        for (int32_t q = 0; q < p->n_pools; q++) {
+            while (a->load[q] < p->cap[q] && S.seen_pool[q] != S.dead) {
+                int got = augment_back(&S, q);
+                if (got < 0)
+                    goto out;
+                if ((++searched & 255) == 0 && stop && stop(stop_arg)) {
+                    rc = FM_ECANCELLED;
+                    goto out;
+                }
+                if (!got)
+                    break;
             }
         }
         /* The cut of this level: everything reachable from every free
@@ -263,7 +433,7 @@ int fm_counts_solve(const fm_pools *p, fm_assign *a, int64_t counts[3],
         S.dead = ++S.stamp;
         for (int32_t s = 0; s < p->n_students; s++) {
             if (p->tier[s] > tier || a->edge[s] >= 0 || !has_edges(p, s) ||
-                seen(&S, S.seen_student, s))
+                S.seen_student[s] == S.dead)
                 continue;
             int got = augment(&S, s);
             if (got < 0)
@@ -285,7 +455,12 @@ out:
     free(S.prev);
     free(S.seen_student);
     free(S.seen_pool);
+    free(S.look);
+    free(S.rstart);
+    free(S.rlist);
+    free(S.rlook);
     free(S.stack);
+    free(S.bstack);
     free(S.trail);
     if (rc != FM_OK)
         fm_cuts_free(cuts);

@@ -15,6 +15,8 @@
 #include "candidates.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,9 +219,9 @@ static int distance_cost(double dist)
     return f >= 99.0 ? 99 : (int)f;
 }
 
-int fm_cands_check_placement(const fm_region *r, int32_t date, int32_t student,
-                             int32_t placement, int *rank, int *utility,
-                             double *distance_km)
+static int check_placement(const fm_region *r, int32_t date, int32_t student,
+                           int32_t placement, double cos_s, double cos_p,
+                           int *rank, int *utility, double *distance_km)
 {
     const fm_student *s = &r->students[student];
     const fm_placement *p = &r->placements[placement];
@@ -237,7 +239,7 @@ int fm_cands_check_placement(const fm_region *r, int32_t date, int32_t student,
     double dist = -1.0;
     int d = 50;
     if (!p->is_virtual) {
-        dist = fm_geo_distance_km(s->lat, s->lon, p->lat, p->lon);
+        dist = fm_geo_distance_km_cos(s->lat, s->lon, cos_s, p->lat, p->lon, cos_p);
         if (!(dist <= s->max_travel_km))
             return FM_RULE_DISTANCE;
         d = distance_cost(dist);
@@ -249,6 +251,16 @@ int fm_cands_check_placement(const fm_region *r, int32_t date, int32_t student,
     if (distance_km)
         *distance_km = dist;
     return FM_RULE_NONE;
+}
+
+int fm_cands_check_placement(const fm_region *r, int32_t date, int32_t student,
+                             int32_t placement, int *rank, int *utility,
+                             double *distance_km)
+{
+    return check_placement(r, date, student, placement,
+                           fm_geo_cos_lat(r->students[student].lat),
+                           fm_geo_cos_lat(r->placements[placement].lat),
+                           rank, utility, distance_km);
 }
 
 static int mentor_best_rank(const fm_region *r, const fm_student *s, const fm_mentor *m)
@@ -263,9 +275,9 @@ static int mentor_best_rank(const fm_region *r, const fm_student *s, const fm_me
     return best;
 }
 
-int fm_cands_check_mentor(const fm_region *r, int32_t date, int32_t student,
-                          int32_t mentor, int *rank, int *utility,
-                          double *distance_km)
+static int check_mentor(const fm_region *r, int32_t date, int32_t student,
+                        int32_t mentor, double cos_s, double cos_m,
+                        int *rank, int *utility, double *distance_km)
 {
     const fm_student *s = &r->students[student];
     const fm_mentor *m = &r->mentors[mentor];
@@ -280,7 +292,7 @@ int fm_cands_check_mentor(const fm_region *r, int32_t date, int32_t student,
     double dist = -1.0;
     int d = 25;
     if (!m->online) {
-        dist = fm_geo_distance_km(s->lat, s->lon, m->lat, m->lon);
+        dist = fm_geo_distance_km_cos(s->lat, s->lon, cos_s, m->lat, m->lon, cos_m);
         double limit = s->max_travel_km < m->max_travel_km ? s->max_travel_km
                                                            : m->max_travel_km;
         if (!(dist <= limit))
@@ -296,13 +308,26 @@ int fm_cands_check_mentor(const fm_region *r, int32_t date, int32_t student,
     return FM_RULE_NONE;
 }
 
+int fm_cands_check_mentor(const fm_region *r, int32_t date, int32_t student,
+                          int32_t mentor, int *rank, int *utility,
+                          double *distance_km)
+{
+    return check_mentor(r, date, student, mentor,
+                        fm_geo_cos_lat(r->students[student].lat),
+                        fm_geo_cos_lat(r->mentors[mentor].lat),
+                        rank, utility, distance_km);
+}
+
 /* ---- building the pair lists ---------------------------------------------- */
 
 typedef struct builder {
     const fm_region *r;
     int32_t date;
     int mentors;
-    target_index ix;
+    const target_index *ix;  /* shared, read-only */
+    const double *cos_target; /* shared: cos(latitude) per target */
+    double cos_student;      /* of the student being listed */
+    int32_t first;           /* first student of this builder's range */
     int32_t *seen;           /* per target: last student that saw it, +1 */
     pair *buf;               /* one student's pairs */
     size_t n_buf, cap_buf;
@@ -334,8 +359,10 @@ static int consider(builder *b, int32_t student, int32_t target)
     b->seen[target] = student + 1;
     int rank, utility;
     int rule = b->mentors
-        ? fm_cands_check_mentor(b->r, b->date, student, target, &rank, &utility, NULL)
-        : fm_cands_check_placement(b->r, b->date, student, target, &rank, &utility, NULL);
+        ? check_mentor(b->r, b->date, student, target, b->cos_student,
+                       b->cos_target[target], &rank, &utility, NULL)
+        : check_placement(b->r, b->date, student, target, b->cos_student,
+                          b->cos_target[target], &rank, &utility, NULL);
     return rule == FM_RULE_NONE ? buf_push(b, target, utility, rank) : FM_OK;
 }
 
@@ -428,48 +455,152 @@ static int append_student(builder *b, int32_t student)
         c->rank[c->n_pairs] = b->buf[i].rank;
         c->n_pairs++;
     }
-    c->start[student + 1] = c->n_pairs;
+    c->start[student - b->first + 1] = c->n_pairs;
     return FM_OK;
+}
+
+/* Lists the pairs of students [b->first, last) into b->out, whose start[]
+ * is relative to b->first. */
+static int build_range(builder *b, int32_t last)
+{
+    const fm_region *r = b->r;
+    size_t nt = b->mentors ? r->n_mentors : r->n_placements;
+    fm_cands *out = b->out;
+    out->n_students = last - b->first;
+    out->start = calloc((size_t)out->n_students + 1, sizeof *out->start);
+    b->seen = calloc(nt + 1, sizeof *b->seen);
+    if (!out->start || !b->seen)
+        return FM_ENOMEM;
+    for (int32_t student = b->first; student < last; student++) {
+        const fm_student *s = &r->students[student];
+        int rc;
+        b->n_buf = 0;
+        b->cos_student = fm_geo_cos_lat(s->lat);
+        if (b->mentors ? s->wants_mentor : s->wants_placement) {
+            for (int k = 0; k < s->n_sectors; k++) {
+                int32_t sec = s->sectors[k];
+                if (sec < 0 || (size_t)sec >= b->ix->n_sectors ||
+                    student_rank_of(s, sec) != k + 1)
+                    continue; /* listed twice: the first rank counts */
+                const sector_file *f = &b->ix->sectors[sec];
+                for (size_t i = 0; i < f->n_remote; i++)
+                    if ((rc = consider(b, student, f->remote[i])))
+                        return rc;
+                if (f->n_local && (rc = scan_grid(b, student, f)))
+                    return rc;
+            }
+        }
+        if ((rc = append_student(b, student)))
+            return rc;
+    }
+    return FM_OK;
+}
+
+typedef struct worker {
+    builder b;
+    fm_cands part;
+    int32_t last;
+    int rc;
+} worker;
+
+static void *run_worker(void *arg)
+{
+    worker *w = arg;
+    w->rc = build_range(&w->b, w->last);
+    return NULL;
+}
+
+/* Concatenates the parts, in student order, into out. */
+static int merge_parts(worker *w, int n_workers, int32_t n_students, fm_cands *out)
+{
+    int64_t total = 0;
+    for (int i = 0; i < n_workers; i++)
+        total += w[i].part.n_pairs;
+    out->n_students = n_students;
+    out->n_pairs = total;
+    out->start = malloc(((size_t)n_students + 1) * sizeof *out->start);
+    out->target = malloc(((size_t)total + 1) * sizeof *out->target);
+    out->utility = malloc(((size_t)total + 1) * sizeof *out->utility);
+    out->rank = malloc((size_t)total + 1);
+    if (!out->start || !out->target || !out->utility || !out->rank)
+        return FM_ENOMEM;
+    int64_t at = 0;
+    out->start[0] = 0;
+    for (int i = 0; i < n_workers; i++) {
+        const fm_cands *p = &w[i].part;
+        for (int32_t k = 0; k < p->n_students; k++)
+            out->start[w[i].b.first + k + 1] = at + p->start[k + 1];
+        if (p->n_pairs) {
+            memcpy(out->target + at, p->target, (size_t)p->n_pairs * sizeof *p->target);
+            memcpy(out->utility + at, p->utility, (size_t)p->n_pairs * sizeof *p->utility);
+            memcpy(out->rank + at, p->rank, (size_t)p->n_pairs);
+        }
+        at += p->n_pairs;
+    }
+    return FM_OK;
+}
+
+/* Threads: up to the online CPUs (at most 8), one student range each, so
+ * the result does not depend on how many ran. */
+static int n_threads(size_t n_students)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = cpus < 1 ? 1 : (cpus > 8 ? 8 : (int)cpus);
+    if (n_students < 2000)
+        n = 1;
+    return n;
 }
 
 static int build(const fm_region *r, int32_t date, int mentors, fm_cands *out,
                  fm_error *err)
 {
-    builder b = { .r = r, .date = date, .mentors = mentors, .out = out };
+    target_index ix = { 0 };
     size_t nt = mentors ? r->n_mentors : r->n_placements;
+    int n_workers = n_threads(r->n_students), started = 0;
+    worker *w = calloc((size_t)n_workers, sizeof *w);
+    pthread_t *tid = calloc((size_t)n_workers, sizeof *tid);
+    double *cos_target = malloc((nt + 1) * sizeof *cos_target);
     int rc = FM_ENOMEM;
     memset(out, 0, sizeof *out);
-    out->n_students = (int32_t)r->n_students;
-    out->start = calloc(r->n_students + 1, sizeof *out->start);
-    b.seen = calloc(nt + 1, sizeof *b.seen);
-    if (!out->start || !b.seen || index_build(r, mentors, &b.ix) != FM_OK)
+    if (!w || !tid || !cos_target || index_build(r, mentors, &ix) != FM_OK)
         goto out;
-    for (size_t si = 0; si < r->n_students; si++) {
-        const fm_student *s = &r->students[si];
-        int32_t student = (int32_t)si;
-        b.n_buf = 0;
-        if (mentors ? s->wants_mentor : s->wants_placement) {
-            for (int k = 0; k < s->n_sectors; k++) {
-                int32_t sec = s->sectors[k];
-                if (sec < 0 || (size_t)sec >= b.ix.n_sectors ||
-                    student_rank_of(s, sec) != k + 1)
-                    continue; /* listed twice: the first rank counts */
-                const sector_file *f = &b.ix.sectors[sec];
-                for (size_t i = 0; i < f->n_remote; i++)
-                    if ((rc = consider(&b, student, f->remote[i])))
-                        goto out;
-                if (f->n_local && (rc = scan_grid(&b, student, f)))
-                    goto out;
-            }
-        }
-        if ((rc = append_student(&b, student)))
-            goto out;
+    for (size_t t = 0; t < nt; t++)
+        cos_target[t] = fm_geo_cos_lat(mentors ? r->mentors[t].lat : r->placements[t].lat);
+    for (int i = 0; i < n_workers; i++) {
+        w[i].b = (builder){ .r = r, .date = date, .mentors = mentors, .ix = &ix,
+                            .cos_target = cos_target, .out = &w[i].part,
+                            .first = (int32_t)(r->n_students * (size_t)i / (size_t)n_workers) };
+        w[i].last = (int32_t)(r->n_students * (size_t)(i + 1) / (size_t)n_workers);
+    }
+    for (int i = 1; i < n_workers; i++) {
+        if (pthread_create(&tid[i], NULL, run_worker, &w[i]) != 0)
+            break;
+        started = i;
+    }
+    run_worker(&w[0]);
+    for (int i = 1; i < n_workers; i++) {
+        if (i <= started)
+            pthread_join(tid[i], NULL);
+        else
+            run_worker(&w[i]); /* a thread could not start: do its share here */
     }
     rc = FM_OK;
+    for (int i = 0; i < n_workers; i++)
+        if (w[i].rc)
+            rc = w[i].rc;
+    if (rc == FM_OK)
+        rc = merge_parts(w, n_workers, (int32_t)r->n_students, out);
 out:
-    index_free(&b.ix);
-    free(b.seen);
-    free(b.buf);
+    if (w)
+        for (int i = 0; i < n_workers; i++) {
+            fm_cands_free(&w[i].part);
+            free(w[i].b.seen);
+            free(w[i].b.buf);
+        }
+    free(w);
+    free(tid);
+    free(cos_target);
+    index_free(&ix);
     if (rc != FM_OK) {
         fm_cands_free(out);
         fm_error_set(err, rc, "out of memory while listing candidate pairs");

@@ -201,6 +201,20 @@ static void radius_larger_than_the_world(void **state)
     run_area(a, 30);
 }
 
+/* Enough students for the search to run on several threads: the result
+ * must be the same pairs in the same order. */
+static void many_students_on_threads(void **state)
+{
+    (void)state;
+    rng_state = 40;
+    fm_region r;
+    area a = { 52.2, 0.12, 0.3, 40.0 };
+    make_region(&r, a, 4000, 200, 60, 6);
+    compare_with_all_pairs(&r, 0);
+    compare_with_all_pairs(&r, 1);
+    fm_region_free(&r);
+}
+
 static void rank_is_first_listing(void **state)
 {
     (void)state;
@@ -234,6 +248,7 @@ int main(void)
         cmocka_unit_test(across_the_antimeridian),
         cmocka_unit_test(near_a_pole),
         cmocka_unit_test(radius_larger_than_the_world),
+        cmocka_unit_test(many_students_on_threads),
         cmocka_unit_test(rank_is_first_listing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

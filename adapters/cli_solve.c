@@ -149,6 +149,7 @@ int fm_cli_solve(int argc, char **argv)
         code = err.code == FM_EINVAL ? FM_EXIT_USAGE : FM_EXIT_FAILED;
         goto out;
     }
+    fm_region_sort_by_ref(&region);
     double t1 = now_seconds();
 
     code = FM_EXIT_FAILED;

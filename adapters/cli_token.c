@@ -57,9 +57,8 @@ static int usage_error(const char *fmt, ...)
     va_start(ap, fmt);
     fprintf(stderr, "fairmatch: error: ");
     vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
+    fprintf(stderr, "\nRun 'fairmatch token --help' for the options.\n");
     va_end(ap);
-    usage(stderr);
     return FM_EXIT_USAGE;
 }
 

@@ -62,9 +62,9 @@
 typedef struct fm_store fm_store;
 
 enum {
-    /* Open as the daemon that owns the database: takes an exclusive advisory
-     * lock on the file for as long as the store is open (a second daemon on
-     * the same file gets FM_EIO), and marks every round left `running` by a
+    /* Open as the daemon that owns the database: takes an exclusive flock()
+     * on "<path>.lock" (created 0600 and left in place) for as long as the
+     * store is open (a second daemon on the same file gets FM_EIO), and marks every round left `running` by a
      * crash as `failed` with the message FM_STORE_INTERRUPTED.  Other
      * openers (`fairmatch token create`) leave running rounds alone. */
     FM_STORE_DAEMON = 1u << 0

@@ -230,8 +230,18 @@ int fm_store_round_fail(fm_store *st, int64_t id, const char *message, fm_error 
     assert(st);
     if (err)
         fm_error_clear(err);
+    if (!message || !*message)
+        message = "failed";
     char text[512];
-    snprintf(text, sizeof text, "%s", message && *message ? message : "failed");
+    snprintf(text, sizeof text, "%s", message);
+    /* A long message is cut at a character boundary, never inside a UTF-8
+     * sequence: back off while the first byte cut off continues one. */
+    size_t cut = strlen(text);
+    if (message[cut] != '\0') {
+        while (cut > 0 && ((unsigned char)message[cut] & 0xC0) == 0x80)
+            cut--;
+        text[cut] = '\0';
+    }
     return transition(st, id, (1u << FM_ROUND_QUEUED) | (1u << FM_ROUND_RUNNING), "failed",
                       "UPDATE rounds SET status = 'failed', error = ?2, finished_at = ?3"
                       " WHERE id = ?1", text, err);

@@ -37,6 +37,7 @@
 enum { FLAG_LOW_INCOME = 1, FLAG_GIFTED = 2, FLAG_LOOKED_AFTER = 4, FLAG_NEEDS_ACCESS = 8 };
 
 #define LIST_LIMIT_MAX 10000
+#define SECTOR_MAX 64 /* bytes in a sector code, as files.md's readers allow */
 
 /* ---- value conversions ------------------------------------------------------ */
 
@@ -122,7 +123,8 @@ static void bind_number(sqlite3_stmt *s, int i, double v)
 
 /* Joins sector codes (ids into r->sectors) with '|' into a new sqlite3
  * string (*out, sqlite3_free), or NULL for none.  A code holding '|' could
- * not be read back: FM_EINVAL. */
+ * not be read back, and one longer than SECTOR_MAX no reader makes:
+ * FM_EINVAL. */
 static int join_sectors(const fm_region *r, const int32_t *ids32, const int16_t *ids16,
                         size_t n, char **out)
 {
@@ -132,7 +134,8 @@ static int join_sectors(const fm_region *r, const int32_t *ids32, const int16_t 
     sqlite3_str *b = sqlite3_str_new(NULL);
     for (size_t i = 0; i < n; i++) {
         int32_t id = ids32 ? ids32[i] : ids16[i];
-        if (id < 0 || (size_t)id >= r->n_sectors || strchr(r->sectors[id], '|')) {
+        if (id < 0 || (size_t)id >= r->n_sectors || strchr(r->sectors[id], '|') ||
+            strlen(r->sectors[id]) > SECTOR_MAX) {
             sqlite3_free(sqlite3_str_finish(b));
             return FM_EINVAL;
         }
@@ -203,9 +206,12 @@ static int intern_sector_list(fm_region *r, const char *text, int32_t *ids, size
     }
 }
 
-/* Parses '|'-separated ISO weeks into weeks (at most max). */
-static int parse_week_list(const char *text, int32_t *weeks, size_t max, size_t *n)
+/* Appends the '|'-separated ISO weeks of text to r->ints: *off and *n get
+ * where they are.  -1 for a week that does not parse (a corrupt row), or
+ * the region's FM_ENOMEM / FM_ELIMIT. */
+static int append_weeks(fm_region *r, const char *text, int32_t *off, int32_t *n)
 {
+    *off = (int32_t)r->n_ints;
     *n = 0;
     if (!text || !*text)
         return 0;
@@ -213,9 +219,49 @@ static int parse_week_list(const char *text, int32_t *weeks, size_t max, size_t 
     for (;;) {
         const char *bar = strchr(p, '|');
         size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (*n >= max || week_parse(p, len, &weeks[*n]) != 0)
+        int32_t week;
+        if (week_parse(p, len, &week) != 0)
             return -1;
-        (*n)++;
+        int32_t at = fm_region_add_ints(r, &week, 1);
+        if (at < 0)
+            return at;
+        if (*n == 0)
+            *off = at;
+        ++*n;
+        if (!bar)
+            return 0;
+        p = bar + 1;
+    }
+}
+
+/* Interns the '|'-separated sector codes of text and appends their ids to
+ * r->ints, as append_weeks. */
+static int append_sectors(fm_region *r, const char *text, int32_t *off, int32_t *n)
+{
+    *off = (int32_t)r->n_ints;
+    *n = 0;
+    if (!text || !*text)
+        return 0;
+    const char *p = text;
+    for (;;) {
+        const char *bar = strchr(p, '|');
+        char code[256];
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == 0 || len >= sizeof code)
+            return -1;
+        memcpy(code, p, len);
+        code[len] = '\0';
+        int32_t id = fm_region_intern_sector(r, code);
+        if (id == FM_EINVAL)
+            return -1;
+        if (id < 0)
+            return id;
+        int32_t at = fm_region_add_ints(r, &id, 1);
+        if (at < 0)
+            return at;
+        if (*n == 0)
+            *off = at;
+        ++*n;
         if (!bar)
             return 0;
         p = bar + 1;
@@ -305,14 +351,9 @@ static int read_students(fm_store *st, sqlite3_stmt *s, fm_region *r, fm_error *
         x.n_sectors = (uint8_t)n;
         for (size_t i = 0; i < n; i++)
             x.sectors[i] = (int16_t)ids[i];
-        int32_t weeks[64];
-        if (parse_week_list(col_text(s, 9), weeks, 64, &n) != 0)
-            return corrupt(st, err, "student_ref", ref, "weeks");
-        int32_t off = fm_region_add_ints(r, weeks, n);
-        if (off < 0)
-            return region_fail(st, err, off, "student_ref", ref, "weeks");
-        x.weeks_off = off;
-        x.n_weeks = (int32_t)n;
+        rc = append_weeks(r, col_text(s, 9), &x.weeks_off, &x.n_weeks);
+        if (rc != 0)
+            return region_fail(st, err, rc, "student_ref", ref, "weeks");
         x.wants_placement = (uint8_t)sqlite3_column_int(s, 10);
         x.wants_mentor = (uint8_t)sqlite3_column_int(s, 11);
         int32_t id = fm_region_add_student(r, &x);
@@ -363,36 +404,17 @@ static int read_placements(fm_store *st, sqlite3_stmt *s, fm_region *r, fm_error
 static int read_mentors(fm_store *st, sqlite3_stmt *s, fm_region *r, fm_error *err)
 {
     int step;
-    int32_t *ids = NULL;
-    int rc = 0;
-    enum { MAX_SECTORS = 1024 };
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         const char *ref = col_text(s, 0);
-        if (!ref) {
-            rc = corrupt(st, err, "mentor_ref", ref, "mentor_ref");
-            goto out;
-        }
-        if (!ids && !(ids = malloc(MAX_SECTORS * sizeof *ids))) {
-            rc = fm_store__fail(st, err, FM_ENOMEM, "out of memory reading mentor rows");
-            goto out;
-        }
+        if (!ref)
+            return corrupt(st, err, "mentor_ref", ref, "mentor_ref");
         fm_mentor x;
         memset(&x, 0, sizeof x);
         x.ref = (char *)ref;
         x.organisation = (char *)col_text(s, 1);
-        size_t n = 0;
-        int irc = intern_sector_list(r, col_text(s, 2), ids, MAX_SECTORS, &n);
-        if (irc != 0) {
-            rc = region_fail(st, err, irc, "mentor_ref", ref, "sectors");
-            goto out;
-        }
-        int32_t off = fm_region_add_ints(r, ids, n);
-        if (off < 0) {
-            rc = region_fail(st, err, off, "mentor_ref", ref, "sectors");
-            goto out;
-        }
-        x.sectors_off = off;
-        x.n_sectors = (int32_t)n;
+        int rc = append_sectors(r, col_text(s, 2), &x.sectors_off, &x.n_sectors);
+        if (rc != 0)
+            return region_fail(st, err, rc, "mentor_ref", ref, "sectors");
         x.capacity = sqlite3_column_int(s, 3);
         x.has_location = !col_is_null(s, 4);
         x.lat = x.has_location ? sqlite3_column_double(s, 4) : 0.0;
@@ -400,21 +422,13 @@ static int read_mentors(fm_store *st, sqlite3_stmt *s, fm_region *r, fm_error *e
         x.online = (uint8_t)sqlite3_column_int(s, 6);
         x.max_travel_km = sqlite3_column_double(s, 7);
         const char *dbs = col_text(s, 8);
-        if (dbs && fm_store__date_parse(dbs, &x.dbs_valid_until) != 0) {
-            rc = corrupt(st, err, "mentor_ref", ref, "dbs_valid_until");
-            goto out;
-        }
+        if (dbs && fm_store__date_parse(dbs, &x.dbs_valid_until) != 0)
+            return corrupt(st, err, "mentor_ref", ref, "dbs_valid_until");
         int32_t id = fm_region_add_mentor(r, &x);
-        if (id < 0) {
-            rc = region_fail(st, err, id, "mentor_ref", ref, "mentor_ref");
-            goto out;
-        }
+        if (id < 0)
+            return region_fail(st, err, id, "mentor_ref", ref, "mentor_ref");
     }
-    if (step != SQLITE_DONE)
-        rc = fm_store__sql_fail(st, err, step, "reading mentors");
-out:
-    free(ids);
-    return rc;
+    return step == SQLITE_DONE ? 0 : fm_store__sql_fail(st, err, step, "reading mentors");
 }
 
 static int read_schools(fm_store *st, sqlite3_stmt *s, fm_region *r, fm_error *err)

@@ -162,7 +162,7 @@ head = ["students", "pairs", "read_s", "cand_s", "solve_s", "write_s", "total_s"
         "ratio", "agree"]
 KEYS = ("n1", "n2", "n3", "utility")
 
-def num(v, fmt="%.2f"):
+def num(v, fmt="%.3f"):
     return "n/a" if v is None else fmt % v
 
 def vec(d):

@@ -16,12 +16,14 @@
  * Failure cases: no kind, a role that may not write the kind
  * (PERMISSION_DENIED), more than 4 uploads open on one connection or a
  * file over max_upload_bytes (RESOURCE_EXHAUSTED, the upload is dropped),
+ * or all uploads together over 4 x max_upload_bytes (RESOURCE_EXHAUSTED),
  * an unknown upload id (NOT_FOUND), a wrong offset or kind
  * (FAILED_PRECONDITION; the upload stays as it was, so the client can
  * resend), a CSV error (INVALID_ARGUMENT with file, line, column, field,
  * ref; nothing stored), a scope refusal by the store (PERMISSION_DENIED).
  * Uploads still open when their connection closes are freed with it.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,10 +48,11 @@ struct fm_upload {
 
 static uint64_t next_upload_id;
 
-static void upload_free(fm_upload *u)
+static void upload_free(fm_server *s, fm_upload *u)
 {
     if (!u)
         return;
+    s->upload_bytes -= u->cap;
     free(u->data);
     free(u);
 }
@@ -59,7 +62,7 @@ void fm_uploads_free(fm_conn *c)
     fm_upload *u = c->uploads;
     while (u) {
         fm_upload *next = u->next;
-        upload_free(u);
+        upload_free(c->srv, u);
         u = next;
     }
     c->uploads = NULL;
@@ -87,8 +90,9 @@ static int may_write(const fm_store_scope *who, fm_store_kind kind)
     }
 }
 
-/* Appends n bytes; 0, or -1 over max, -2 out of memory. */
-static int append(fm_upload *u, const uint8_t *p, size_t n, size_t max)
+/* Appends n bytes; 0, or -1 over max, -2 out of memory, -3 over the
+ * daemon's total for uploads. */
+static int append(fm_server *s, fm_upload *u, const uint8_t *p, size_t n, size_t max)
 {
     if (n > max || u->len > max - n)
         return -1;
@@ -98,9 +102,13 @@ static int append(fm_upload *u, const uint8_t *p, size_t n, size_t max)
             cap *= 2;
         if (cap > max + 1)
             cap = max + 1;
+        size_t total = max > SIZE_MAX / 4 ? SIZE_MAX : max * 4;
+        if (s->upload_bytes - u->cap + cap > total)
+            return -3;
         char *d = realloc(u->data, cap);
         if (!d)
             return -2;
+        s->upload_bytes += cap - u->cap;
         u->data = d;
         u->cap = cap;
     }
@@ -191,7 +199,7 @@ static void import_done(fm_job *j)
             r->result = res;
         }
     }
-    upload_free(u);
+    upload_free(call->srv, u);
     free(im);
     fm_call_finish(call);
 }
@@ -271,16 +279,19 @@ void fm_handle_import_csv(fm_call *call)
             goto answer;
         }
     }
-    int a = append(u, q->data.data, q->data.len, max);
+    int a = append(call->srv, u, q->data.data, q->data.len, max);
     if (a != 0) {
         if (a == -1)
             fm_call_fail(call, FM_CODE(RESOURCE_EXHAUSTED), "the file is over this daemon's "
                          "limit of %zu bytes (max_upload_bytes); the upload is dropped", max);
+        else if (a == -3)
+            fm_call_fail(call, FM_CODE(RESOURCE_EXHAUSTED), "the daemon holds too many "
+                         "uploads right now; the upload is dropped, try again later");
         else
             fm_call_fail(call, FM_CODE(RESOURCE_EXHAUSTED), "out of memory; the upload is "
                          "dropped");
         detach(c, u);
-        upload_free(u);
+        upload_free(call->srv, u);
         goto answer;
     }
     if (!q->last) {
@@ -293,7 +304,7 @@ void fm_handle_import_csv(fm_call *call)
     if (!im || !j) {
         free(im);
         free(j);
-        upload_free(u);
+        upload_free(call->srv, u);
         fm_call_fail(call, FM_CODE(RESOURCE_EXHAUSTED), "out of memory");
         goto answer;
     }
@@ -306,7 +317,7 @@ void fm_handle_import_csv(fm_call *call)
     if (fm_job_submit(call->srv, j) != 0) {
         free(im);
         free(j);
-        upload_free(u);
+        upload_free(call->srv, u);
         fm_call_fail(call, FM_CODE(INTERNAL), "the work could not be queued");
         goto answer;
     }

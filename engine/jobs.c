@@ -251,6 +251,7 @@ static void round_work(fm_job *j, fm_store *st)
     coordinator.role = FM_ROLE_COORDINATOR;
     if ((rc = fm_store_load_region(st, &coordinator, &region, err)) != 0)
         goto fail;
+    fm_region_sort_by_ref(&region); /* the same order as `fairmatch solve` */
     t_loaded = now_s();
     fm_logf(FM_LOG_INFO, "round_loaded", "round=%" PRId64 " students=%zu placements=%zu "
             "mentors=%zu seconds=%.3f", j->round_id, region.n_students, region.n_placements,
@@ -377,6 +378,38 @@ int fm_jobs_cancel_round(fm_server *s, int64_t round_id, const char *reason)
     fm_logf(FM_LOG_INFO, "round_cancel", "round=%" PRId64, round_id);
     cancel_job(j, reason);
     return 0;
+}
+
+int fm_jobs_recover_queued(fm_store *st, size_t *n_failed, fm_error *err)
+{
+    enum { PAGE = 100 };
+    fm_store_round rows[PAGE];
+    int64_t before = 0;
+    int rc = 0;
+    *n_failed = 0;
+    for (size_t i = 0; i < PAGE; i++)
+        fm_store_round_init(&rows[i]);
+    for (;;) {
+        size_t n = 0;
+        if ((rc = fm_store_round_list(st, before, rows, PAGE, &n, err)) != 0)
+            break;
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            if (rows[i].status != FM_ROUND_QUEUED)
+                continue;
+            if ((rc = fm_store_round_fail(st, rows[i].id, FM_STORE_INTERRUPTED, err)) == 0)
+                (*n_failed)++;
+        }
+        if (rc != 0 || n < PAGE)
+            break;
+        before = rows[n - 1].id;
+        for (size_t i = 0; i < PAGE; i++) {
+            fm_store_round_free(&rows[i]);
+            fm_store_round_init(&rows[i]);
+        }
+    }
+    for (size_t i = 0; i < PAGE; i++)
+        fm_store_round_free(&rows[i]);
+    return rc;
 }
 
 /* ---- waiting round-status calls ---------------------------------------------- */

@@ -95,6 +95,11 @@ void fm_jobs_shutdown(fm_server *s);
 /* Closes the idle worker stores (after the loop has finished). */
 void fm_jobs_free_pool(fm_server *s);
 
+/* At start, before serving: rounds a crash left queued will never run;
+ * marks them failed with FM_STORE_INTERRUPTED (the store itself recovers
+ * the running ones).  *n gets how many.  The store's error codes. */
+int fm_jobs_recover_queued(fm_store *st, size_t *n, fm_error *err);
+
 /* Answers a round-status call for round_id (handlers_rounds.c). */
 void fm_round_status_answer(fm_call *call, int64_t round_id);
 

@@ -4,9 +4,10 @@
  * Normal case: reads the config file if given, lets --listen and --db
  * override it, opens the database as the daemon (FM_STORE_DAEMON: created
  * on first start, an exclusive lock, rounds left running by a crash marked
- * failed), listens, and runs the loop until SIGTERM or SIGINT has drained
- * it (server.h); then closes the worker stores and the database, checks
- * that uv_loop_close returns 0, and exits 0.
+ * failed; rounds left queued are marked failed here), listens, and runs
+ * the loop until SIGTERM or SIGINT has drained it (server.h); then closes
+ * the worker stores and the database, checks that uv_loop_close returns 0,
+ * and exits 0.
  *
  * Failure cases: bad options or config file: a message on stderr, exit 2.
  * The database cannot be opened (a second daemon on the same file, not a
@@ -24,6 +25,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "jobs.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
@@ -125,6 +127,14 @@ int main(int argc, char **argv)
         print_error(&err);
         return 1;
     }
+    size_t n_failed = 0;
+    if (fm_jobs_recover_queued(store, &n_failed, &err) != 0) {
+        print_error(&err);
+        fm_store_close(store);
+        return 1;
+    }
+    if (n_failed)
+        fm_logf(FM_LOG_WARN, "rounds_interrupted", "queued_rounds_failed=%zu", n_failed);
     uv_loop_t loop;
     if (uv_loop_init(&loop) != 0) {
         fprintf(stderr, "fairmatchd: error: cannot start the event loop\n");

@@ -106,19 +106,58 @@ void fm_conn_unref(fm_conn *c)
  * answered everything it took and the answers are written. */
 static int draining(const fm_conn *c)
 {
-    return c->eof || c->too_large || c->srv->shutting_down;
+    return c->eof || c->srv->shutting_down;
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
+#define LINGER_MS 2000
+#define LINGER_MAX_BYTES ((size_t)64 * 1024 * 1024)
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    fm_conn *c = req->data;
+    if (status < 0 && status != UV_ECANCELED)
+        fm_conn_close(c, "frame_too_large");
+}
+
+/* After a refused frame: answer, FIN, drop what still comes, close on EOF. */
+static void update_refused(fm_conn *c)
+{
+    if (c->inflight == 0 && c->queued == 0) {
+        if (!c->shut) {
+            c->shut = 1;
+            c->shutdown_req.data = c;
+            if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
+                fm_conn_close(c, "frame_too_large");
+                return;
+            }
+        }
+        if (c->eof || c->discarded > LINGER_MAX_BYTES) {
+            fm_conn_close(c, "frame_too_large");
+            return;
+        }
+    }
+    if (!c->reading && !c->eof) {
+        if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
+            fm_conn_close(c, "frame_too_large");
+            return;
+        }
+        c->reading = 1;
+    }
+}
+
 static void update(fm_conn *c)
 {
     if (c->closing)
         return;
+    if (c->too_large) {
+        update_refused(c);
+        return;
+    }
     if (draining(c) && c->inflight == 0 && c->queued == 0) {
-        fm_conn_close(c, c->too_large ? "frame_too_large"
-                         : c->eof ? "peer_closed" : "shutdown");
+        fm_conn_close(c, c->eof ? "peer_closed" : "shutdown");
         return;
     }
     const fm_config *cfg = &c->srv->cfg;
@@ -135,6 +174,13 @@ static void update(fm_conn *c)
         uv_read_stop((uv_stream_t *)&c->tcp);
         c->reading = 0;
     }
+    /* Log backpressure on the write queue (not the ordinary stops). */
+    int paused = !draining(c) && c->queued > cfg->write_queue_limit;
+    if (paused != c->paused) {
+        c->paused = paused;
+        fm_logf(FM_LOG_INFO, paused ? "conn_paused" : "conn_resumed",
+                "conn=%" PRIu64 " queued_bytes=%zu inflight=%u", c->id, c->queued, c->inflight);
+    }
 }
 
 void fm_conn_call_done(fm_conn *c)
@@ -145,7 +191,17 @@ void fm_conn_call_done(fm_conn *c)
 static void on_idle(uv_timer_t *t)
 {
     fm_conn *c = t->data;
-    if (c->inflight > 0 || c->queued > 0) {
+    if (c->too_large) {
+        fm_conn_close(c, "frame_too_large");
+        return;
+    }
+    if (c->queued > 0) {
+        /* Nothing read and no write finished for a whole timeout, with
+         * answers waiting: the peer does not read. */
+        fm_conn_close(c, "write_stalled");
+        return;
+    }
+    if (c->inflight > 0) {
         /* Busy, not idle: a long import or a waiting round-status call. */
         uv_timer_start(&c->idle, on_idle, c->srv->cfg.idle_timeout_ms, 0);
         return;
@@ -155,7 +211,7 @@ static void on_idle(uv_timer_t *t)
 
 static void touch(fm_conn *c)
 {
-    if (!c->closing && c->srv->cfg.idle_timeout_ms > 0)
+    if (!c->closing && !c->too_large && c->srv->cfg.idle_timeout_ms > 0)
         uv_timer_start(&c->idle, on_idle, c->srv->cfg.idle_timeout_ms, 0);
 }
 
@@ -229,6 +285,11 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)suggested;
     fm_conn *c = h->data;
+    static char scratch[64 * 1024]; /* bytes dropped after a refused frame */
+    if (c->too_large) {
+        *buf = uv_buf_init(scratch, sizeof scratch);
+        return;
+    }
     uint8_t *p = NULL;
     size_t n = 0;
     if (fm_frame_reader_want(&c->reader, &p, &n) != FM_FRAME_MORE) {
@@ -259,6 +320,7 @@ static void refuse_too_large(fm_conn *c)
     resp.error = &e;
     c->too_large = 1;
     fm_conn_send(c, &resp);
+    uv_timer_start(&c->idle, on_idle, LINGER_MS, 0);
     update(c);
 }
 
@@ -268,6 +330,19 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     fm_conn *c = stream->data;
     if (nread == 0)
         return;
+    if (c->too_large) {
+        if (nread > 0) {
+            c->discarded += (size_t)nread;
+        } else if (nread < 0) {
+            c->eof = 1;
+            if (c->reading) {
+                uv_read_stop(stream);
+                c->reading = 0;
+            }
+        }
+        update(c);
+        return;
+    }
     if (nread < 0) {
         if (nread == UV_EOF) {
             if (fm_frame_reader_partial(&c->reader))

@@ -15,10 +15,14 @@
  * Backpressure: a connection stops reading while it has max_inflight calls
  * unanswered or more than write_queue_limit bytes queued for writing, and
  * starts again when both drop.  A connection with no traffic and no call in
- * flight for idle_timeout_ms is closed (this also ends half-sent frames).
+ * flight for idle_timeout_ms is closed (this also ends half-sent frames);
+ * so is one whose queued answers have not moved for that long (a peer that
+ * does not read).
  *
- * Failure cases: a frame over the maximum gets a RESOURCE_EXHAUSTED answer,
- * then the connection closes once its answers are written; a read or write
+ * Failure cases: a frame over the maximum gets a RESOURCE_EXHAUSTED answer;
+ * once the answers are written the daemon sends FIN and lingers, reading
+ * and dropping what the peer still sends (at most 64 MiB or 2 s), so the
+ * peer reads the answer instead of a reset, then closes; a read or write
  * error closes the connection at once (calls in flight finish, their
  * answers are dropped); the peer closing its side (EOF) lets calls in
  * flight finish and be answered, then closes.  Connections above
@@ -55,6 +59,7 @@ typedef struct fm_conn {
     struct fm_server *srv;
     uv_tcp_t tcp;
     uv_timer_t idle;
+    uv_shutdown_t shutdown_req;   /* after refusing a frame: FIN, then linger */
     uint64_t id;                  /* for logs */
     fm_frame_reader reader;
     unsigned open_handles;        /* tcp + idle until their close callbacks */
@@ -62,7 +67,8 @@ typedef struct fm_conn {
     unsigned inflight;            /* calls not yet answered */
     size_t queued;                /* bytes written but not yet sent */
     uint64_t requests;            /* frames received */
-    int reading, closing, eof, too_large;
+    int reading, closing, eof, too_large, shut, paused;
+    size_t discarded;             /* bytes read and dropped after too_large */
     /* Identity: the last valid token presented on this connection. */
     int authed;
     char token[FM_STORE_TOKEN_SIZE];
@@ -95,6 +101,7 @@ typedef struct fm_server {
     fm_store **pool;              /* idle worker stores */
     unsigned n_pool, cap_pool;
     unsigned n_waiters;           /* round-status calls waiting */
+    size_t upload_bytes;          /* held by all CSV uploads, at most 4 x max_upload */
 } fm_server;
 
 /* Binds cfg->listen, listens, installs the signal handlers.  store is the

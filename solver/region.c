@@ -590,3 +590,51 @@ int fm_student_tier(const fm_student *s)
         return s->gifted ? 1 : 2;
     return 3;
 }
+
+/* ---- canonical order -------------------------------------------------- */
+
+static int cmp_student_ref(const void *a, const void *b)
+{
+    return strcmp(((const fm_student *)a)->ref, ((const fm_student *)b)->ref);
+}
+
+static int cmp_placement_ref(const void *a, const void *b)
+{
+    return strcmp(((const fm_placement *)a)->ref, ((const fm_placement *)b)->ref);
+}
+
+static int cmp_mentor_ref(const void *a, const void *b)
+{
+    return strcmp(((const fm_mentor *)a)->ref, ((const fm_mentor *)b)->ref);
+}
+
+/* Points the lookup entry of each item's ref at its new position. */
+static void renumber(table *t, char *const *refs, size_t stride, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *ref = *(char *const *)((const char *)refs + i * stride);
+        entry *e = NULL;
+        HASH_FIND(hh, t->head, ref, (unsigned)strlen(ref), e);
+        assert(e);
+        e->id = (int32_t)i;
+    }
+}
+
+void fm_region_sort_by_ref(fm_region *r)
+{
+    if (r->n_students > 1)
+        qsort(r->students, r->n_students, sizeof *r->students, cmp_student_ref);
+    if (r->n_placements > 1)
+        qsort(r->placements, r->n_placements, sizeof *r->placements, cmp_placement_ref);
+    if (r->n_mentors > 1)
+        qsort(r->mentors, r->n_mentors, sizeof *r->mentors, cmp_mentor_ref);
+    if (!r->index)
+        return;
+    if (r->n_students)
+        renumber(&r->index->students, &r->students[0].ref, sizeof *r->students, r->n_students);
+    if (r->n_placements)
+        renumber(&r->index->placements, &r->placements[0].ref, sizeof *r->placements,
+                 r->n_placements);
+    if (r->n_mentors)
+        renumber(&r->index->mentors, &r->mentors[0].ref, sizeof *r->mentors, r->n_mentors);
+}

@@ -136,6 +136,13 @@ typedef struct fm_region_mark {
 void fm_region_checkpoint(const fm_region *r, fm_region_mark *m);
 void fm_region_rollback(fm_region *r, const fm_region_mark *m);
 
+/* Puts students, placements and mentors in order of their refs (bytewise),
+ * so that a round's result does not depend on the order of the input rows
+ * and a region loaded from the daemon's store (which lists by ref) gives the
+ * same files as the same CSVs.  Lookups stay valid; checkpoints taken before
+ * the sort must not be rolled back to after it. */
+void fm_region_sort_by_ref(fm_region *r);
+
 /* Tier of a student under fair-access v1: 1, 2 or 3. */
 int fm_student_tier(const fm_student *s);
 

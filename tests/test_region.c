@@ -508,9 +508,37 @@ static void test_alloc_failures(void **state)
 #endif
 }
 
+/* Sorting by ref reorders the rows and keeps every lookup right. */
+static void sort_by_ref_keeps_lookups(void **state)
+{
+    (void)state;
+    fm_region r;
+    fm_region_init(&r);
+    int32_t sch = fm_region_intern_school(&r, "K1");
+    int32_t sec = fm_region_intern_sector(&r, "law");
+    const char *refs[] = { "S3", "S1", "S20", "S2" };
+    for (int i = 0; i < 4; i++) {
+        fm_student s = { .ref = (char *)refs[i], .school = sch, .birth_date = 20100101 + i,
+                         .n_sectors = 1, .sectors = { (int16_t)sec } };
+        assert_true(fm_region_add_student(&r, &s) >= 0);
+    }
+    fm_region_sort_by_ref(&r);
+    const char *sorted[] = { "S1", "S2", "S20", "S3" };
+    const int32_t born[] = { 20100102, 20100104, 20100103, 20100101 };
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(r.students[i].ref, sorted[i]);
+        assert_int_equal(r.students[i].birth_date, born[i]);
+        assert_int_equal(fm_region_find_student(&r, sorted[i]), i);
+    }
+    fm_student dup = { .ref = "S20", .school = sch };
+    assert_int_equal(fm_region_add_student(&r, &dup), FM_EINVAL);
+    fm_region_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sort_by_ref_keeps_lookups),
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_intern_school_employer),
         cmocka_unit_test(test_intern_sector),

@@ -10,6 +10,7 @@ installed (package protobuf-compiler), else with
 `protoc-c --descriptor_set_out` (package protobuf-c-compiler, a build
 dependency anyway), whose FileDescriptorSet python3-protobuf turns into
 message classes.  Either way the generated code is temporary.
+FM_WIRE_SCHEMA=protoc or =protoc-c in the environment forces one way.
 
 Usage:
     wire_client.py --server HOST:PORT [--token TOKEN] COMMAND ...
@@ -52,8 +53,9 @@ class Schema:
         proto_path = os.path.abspath(proto_path)
         self.tmp = tempfile.mkdtemp(prefix="fm_wire_")
         inc, name = os.path.split(proto_path)
+        force = os.environ.get("FM_WIRE_SCHEMA", "")  # "protoc" or "protoc-c", for tests
         try:
-            if shutil.which("protoc"):
+            if force != "protoc-c" and (shutil.which("protoc") or force == "protoc"):
                 subprocess.run(["protoc", "--python_out=" + self.tmp, "-I" + inc, proto_path],
                                check=True)
                 sys.path.insert(0, self.tmp)
@@ -112,7 +114,7 @@ def frame(payload):
 class Conn:
     """One TCP connection: send Requests, receive Responses matched by id."""
 
-    def __init__(self, schema, host, port, token="", timeout=30.0):
+    def __init__(self, schema, host, port, token="", timeout=30.0, hello=True):
         self.s = schema
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -120,6 +122,11 @@ class Conn:
         self.buf = b""
         self.pending = {}
         self.next_id = 1
+        self.hello = None
+        if token and hello:
+            # The token goes first in a small frame: until a connection has
+            # presented a valid token, the daemon takes frames of <= 16 KiB.
+            self.hello = self.call("status")
 
     def close(self):
         self.sock.close()

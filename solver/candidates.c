@@ -39,11 +39,65 @@ typedef struct target_index {
     size_t n_sectors;
 } target_index;
 
-typedef struct pair {
-    int32_t target;
-    int16_t utility;
-    int8_t rank;
-} pair;
+/* One student's pair while listing, packed so that ascending order is the
+ * documented order: utility descending, then target ascending.
+ *   bits 40..48: 500 - utility, bits 8..39: target, bits 0..7: rank */
+typedef uint64_t pair;
+
+static pair pair_pack(int32_t target, int utility, int rank)
+{
+    return ((uint64_t)(500 - utility) << 40) | ((uint64_t)(uint32_t)target << 8) |
+           (uint64_t)rank;
+}
+
+static int32_t pair_target(pair p) { return (int32_t)(uint32_t)(p >> 8); }
+static int pair_utility(pair p) { return 500 - (int)(p >> 40); }
+static int pair_rank(pair p) { return (int)(p & 0xff); }
+
+/* Sorts keys ascending: quicksort with median-of-three, insertion sort
+ * below 16 keys, the smaller side first so the stack stays shallow.  (qsort's
+ * callback per comparison cost more than the listing itself.) */
+static void sort_pairs(pair *a, size_t n)
+{
+    while (n > 16) {
+        size_t mid = n / 2;
+        pair x = a[0], y = a[mid], z = a[n - 1];
+        pair pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (a[i] < pivot)
+                i++;
+            while (a[j] > pivot)
+                j--;
+            if (i >= j)
+                break;
+            pair t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+            i++;
+            j--;
+        }
+        /* a[0..j] <= pivot <= a[j+1..n-1] */
+        size_t left = j + 1;
+        if (left < n - left) {
+            sort_pairs(a, left);
+            a += left;
+            n -= left;
+        } else {
+            sort_pairs(a + left, n - left);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        pair v = a[i];
+        size_t k = i;
+        while (k > 0 && a[k - 1] > v) {
+            a[k] = a[k - 1];
+            k--;
+        }
+        a[k] = v;
+    }
+}
 
 static int64_t cell_row(double lat)
 {
@@ -345,9 +399,7 @@ static int buf_push(builder *b, int32_t target, int utility, int rank)
         b->buf = nb;
         b->cap_buf = cap;
     }
-    b->buf[b->n_buf].target = target;
-    b->buf[b->n_buf].utility = (int16_t)utility;
-    b->buf[b->n_buf].rank = (int8_t)rank;
+    b->buf[b->n_buf] = pair_pack(target, utility, rank);
     b->n_buf++;
     return FM_OK;
 }
@@ -364,14 +416,6 @@ static int consider(builder *b, int32_t student, int32_t target)
         : check_placement(b->r, b->date, student, target, b->cos_student,
                           b->cos_target[target], &rank, &utility, NULL);
     return rule == FM_RULE_NONE ? buf_push(b, target, utility, rank) : FM_OK;
-}
-
-static int cmp_pair(const void *a, const void *b)
-{
-    const pair *x = a, *y = b;
-    if (x->utility != y->utility)
-        return y->utility - x->utility;
-    return (x->target > y->target) - (x->target < y->target);
 }
 
 /* Longitude half-width (degrees) of the great-circle disc of radius km around
@@ -430,7 +474,7 @@ static int append_student(builder *b, int32_t student)
 {
     fm_cands *c = b->out;
     if (b->n_buf > 1)
-        qsort(b->buf, b->n_buf, sizeof *b->buf, cmp_pair);
+        sort_pairs(b->buf, b->n_buf);
     if ((size_t)c->n_pairs + b->n_buf > b->cap_pairs) {
         size_t cap = b->cap_pairs ? b->cap_pairs : 1024;
         while (cap < (size_t)c->n_pairs + b->n_buf)
@@ -450,9 +494,9 @@ static int append_student(builder *b, int32_t student)
         b->cap_pairs = cap;
     }
     for (size_t i = 0; i < b->n_buf; i++) {
-        c->target[c->n_pairs] = b->buf[i].target;
-        c->utility[c->n_pairs] = b->buf[i].utility;
-        c->rank[c->n_pairs] = b->buf[i].rank;
+        c->target[c->n_pairs] = pair_target(b->buf[i]);
+        c->utility[c->n_pairs] = (int16_t)pair_utility(b->buf[i]);
+        c->rank[c->n_pairs] = (int8_t)pair_rank(b->buf[i]);
         c->n_pairs++;
     }
     c->start[student - b->first + 1] = c->n_pairs;

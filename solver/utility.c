@@ -100,14 +100,17 @@ static int build_first(network *n, const fm_pools *p, const fm_assign *a,
 /* Adds, per student, the PRICE_PAIRS pair arcs of most negative reduced cost
  * (fewer arcs keep the simplex fast; the next round finds the rest if they
  * still price out).  Returns how many were added, or FM_ENOMEM. */
-static int64_t price(network *n, const fm_pools *p)
+static int64_t price(network *n, const fm_pools *p, int64_t *pot)
 {
     const fm_cands *c = p->cands;
     int64_t added = 0;
+    int32_t nodes = fm_mcf_node_count(n->mcf);
+    for (int32_t v = 0; v < nodes; v++)
+        pot[v] = fm_mcf_potential(n->mcf, v);
     for (int32_t s = 0; s < p->n_students; s++) {
         if (c->start[s + 1] == c->start[s])
             continue;
-        int64_t pot_s = fm_mcf_potential(n->mcf, FM_UNODE_STUDENT(s));
+        int64_t pot_s = pot[FM_UNODE_STUDENT(s)];
         int tier = p->tier[s];
         int64_t best_e[PRICE_PAIRS], best_rc[PRICE_PAIRS];
         int n_best = 0;
@@ -116,7 +119,7 @@ static int64_t price(network *n, const fm_pools *p)
             if (q < 0 || (n->in_net[e >> 1] & (1u << (e & 1))))
                 continue;
             int64_t rc = FM_UTILITY_MAX - c->utility[e >> 1] + pot_s -
-                         fm_mcf_potential(n->mcf, FM_UNODE_POOL(p, q));
+                         pot[FM_UNODE_POOL(p, q)];
             if (rc >= 0 || (n_best == PRICE_PAIRS && rc >= best_rc[n_best - 1]))
                 continue;
             /* keep best_* sorted by reduced cost, most negative first */
@@ -148,23 +151,21 @@ int fm_utility_solve(const fm_pools *p, fm_assign *a, const int64_t counts[3],
     if ((rc = build_first(&n, p, a, counts)))
         goto out;
     fm_mcf_set_stop(n.mcf, stop, stop_arg);
-    for (;;) {
-        stats->rounds++;
-        fm_mcf_status st = fm_mcf_solve(n.mcf);
-        if (st == FM_MCF_NOMEM) { rc = FM_ENOMEM; goto out; }
-        if (st == FM_MCF_STOPPED) { rc = FM_ECANCELLED; goto out; }
-        if (st != FM_MCF_OPTIMAL) { rc = FM_EINTERNAL; goto out; }
-        int64_t added = price(&n, p);
-        if (added < 0) { rc = FM_ENOMEM; goto out; }
-        if (added == 0)
-            break;
-        if (stop && stop(stop_arg)) { rc = FM_ECANCELLED; goto out; }
-    }
     int32_t nodes = fm_mcf_node_count(n.mcf);
     int64_t *pot = malloc((size_t)nodes * sizeof *pot);
     if (!pot) { rc = FM_ENOMEM; goto out; }
-    for (int32_t v = 0; v < nodes; v++)
-        pot[v] = fm_mcf_potential(n.mcf, v);
+    for (;;) {
+        stats->rounds++;
+        fm_mcf_status st = fm_mcf_solve(n.mcf);
+        if (st == FM_MCF_NOMEM) { rc = FM_ENOMEM; goto fail; }
+        if (st == FM_MCF_STOPPED) { rc = FM_ECANCELLED; goto fail; }
+        if (st != FM_MCF_OPTIMAL) { rc = FM_EINTERNAL; goto fail; }
+        int64_t added = price(&n, p, pot); /* also leaves the potentials in pot */
+        if (added < 0) { rc = FM_ENOMEM; goto fail; }
+        if (added == 0)
+            break;
+        if (stop && stop(stop_arg)) { rc = FM_ECANCELLED; goto fail; }
+    }
     /* Read the flow back, then rebuild the pool loads. */
     for (int32_t s = 0; s < p->n_students; s++)
         a->edge[s] = -1;
@@ -176,21 +177,22 @@ int fm_utility_solve(const fm_pools *p, fm_assign *a, const int64_t counts[3],
         int32_t s = n.arc_student[arc];
         int64_t e = n.arc_edge[arc];
         if (a->edge[s] >= 0) {
-            free(pot);
             rc = FM_EINTERNAL;
-            goto out;
+            goto fail;
         }
         a->edge[s] = e;
         a->load[fm_pools_edge_pool(p, e, p->tier[s])]++;
         placed[p->tier[s] - 1]++;
     }
     if (placed[0] != counts[0] || placed[1] != counts[1] || placed[2] != counts[2]) {
-        free(pot);
         rc = FM_EINTERNAL;
-        goto out;
+        goto fail;
     }
     rc = FM_OK;
     *potentials = pot;
+    goto out;
+fail:
+    free(pot);
 out:
     stats->pivots = n.mcf ? fm_mcf_pivots(n.mcf) : 0;
     stats->arcs = 0;

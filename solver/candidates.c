@@ -273,6 +273,34 @@ static int distance_cost(double dist)
     return f >= 99.0 ? 99 : (int)f;
 }
 
+/* Distances counted for a remote pair in the utility (policy.md). */
+#define VIRTUAL_PLACEMENT_KM 50
+#define ONLINE_MENTOR_KM 25
+
+/* The last rule of both sides, then the outputs: a remote target is always
+ * near enough and counts as remote_km; an in-person one must be within
+ * limit km. */
+static int distance_rule(const fm_student *s, int remote, double lat, double lon,
+                         double cos_s, double cos_t, double limit, int remote_km, int rk,
+                         int *rank, int *utility, double *distance_km)
+{
+    double dist = -1.0;
+    int d = remote_km;
+    if (!remote) {
+        dist = fm_geo_distance_km_cos(s->lat, s->lon, cos_s, lat, lon, cos_t);
+        if (!(dist <= limit))
+            return FM_RULE_DISTANCE;
+        d = distance_cost(dist);
+    }
+    if (rank)
+        *rank = rk;
+    if (utility)
+        *utility = 100 * (6 - rk) - d;
+    if (distance_km)
+        *distance_km = dist;
+    return FM_RULE_NONE;
+}
+
 static int check_placement(const fm_region *r, int32_t date, int32_t student,
                            int32_t placement, double cos_s, double cos_p,
                            int *rank, int *utility, double *distance_km)
@@ -290,21 +318,8 @@ static int check_placement(const fm_region *r, int32_t date, int32_t student,
         return FM_RULE_WEEK;
     if (s->needs_access && !p->accessible && !p->is_virtual)
         return FM_RULE_ACCESS;
-    double dist = -1.0;
-    int d = 50;
-    if (!p->is_virtual) {
-        dist = fm_geo_distance_km_cos(s->lat, s->lon, cos_s, p->lat, p->lon, cos_p);
-        if (!(dist <= s->max_travel_km))
-            return FM_RULE_DISTANCE;
-        d = distance_cost(dist);
-    }
-    if (rank)
-        *rank = rk;
-    if (utility)
-        *utility = 100 * (6 - rk) - d;
-    if (distance_km)
-        *distance_km = dist;
-    return FM_RULE_NONE;
+    return distance_rule(s, p->is_virtual, p->lat, p->lon, cos_s, cos_p, s->max_travel_km,
+                         VIRTUAL_PLACEMENT_KM, rk, rank, utility, distance_km);
 }
 
 int fm_cands_check_placement(const fm_region *r, int32_t date, int32_t student,
@@ -343,23 +358,9 @@ static int check_mentor(const fm_region *r, int32_t date, int32_t student,
     if (fm_geo_age(s->birth_date, date) < 18 &&
         (m->dbs_valid_until == 0 || m->dbs_valid_until < date))
         return FM_RULE_SAFEGUARDING;
-    double dist = -1.0;
-    int d = 25;
-    if (!m->online) {
-        dist = fm_geo_distance_km_cos(s->lat, s->lon, cos_s, m->lat, m->lon, cos_m);
-        double limit = s->max_travel_km < m->max_travel_km ? s->max_travel_km
-                                                           : m->max_travel_km;
-        if (!(dist <= limit))
-            return FM_RULE_DISTANCE;
-        d = distance_cost(dist);
-    }
-    if (rank)
-        *rank = rk;
-    if (utility)
-        *utility = 100 * (6 - rk) - d;
-    if (distance_km)
-        *distance_km = dist;
-    return FM_RULE_NONE;
+    double limit = s->max_travel_km < m->max_travel_km ? s->max_travel_km : m->max_travel_km;
+    return distance_rule(s, m->online, m->lat, m->lon, cos_s, cos_m, limit, ONLINE_MENTOR_KM,
+                         rk, rank, utility, distance_km);
 }
 
 int fm_cands_check_mentor(const fm_region *r, int32_t date, int32_t student,

@@ -1,25 +1,51 @@
 /*
  * cli_main.c - `fairmatch`: picks the subcommand and runs it.
- * Unknown subcommands and bad usage exit 2 with a hint; --help and
- * --version exit 0.
+ *
+ *   fairmatch solve ...                      offline round (cli_solve.c)
+ *   fairmatch token create|list|revoke ...   local token administration (cli_token.h)
+ *   fairmatch [--server HOST:PORT] [--token TOKEN] COMMAND ...
+ *                                            client commands (cli_client.h)
+ *
+ * Normal case: the global options --server and --token (also written
+ * --server=HOST:PORT) come before the command; for client commands they
+ * default to FAIRMATCH_SERVER and FAIRMATCH_TOKEN from the environment, and
+ * then to 127.0.0.1:7433 and no token.  Failure cases: no command, an
+ * unknown command or global option, a global option without its value, or
+ * --server/--token before a command that does not talk to the daemon: exit
+ * 2 with a hint.  --help and --version exit 0.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_client.h"
+#include "cli_token.h"
 #include "error.h"
 
 #ifndef FM_VERSION
 #define FM_VERSION "0.1.0"
 #endif
 
+#define DEFAULT_SERVER "127.0.0.1:7433"
+
 static void usage(FILE *f)
 {
     fprintf(f,
         "usage: fairmatch COMMAND [OPTIONS]\n"
+        "       fairmatch [--server HOST:PORT] [--token TOKEN] COMMAND [OPTIONS]\n"
         "\n"
-        "Commands:\n"
+        "Offline and local commands:\n"
         "  solve     run a whole round offline from CSV files\n"
+        "  token     create, list or revoke the daemon's access tokens (on its database)\n"
+        "\n"
+        "Commands that talk to fairmatchd:\n");
+    fm_cli_client_usage(f);
+    fprintf(f,
+        "\n"
+        "  --server  the daemon's address (default $FAIRMATCH_SERVER, else " DEFAULT_SERVER ")\n"
+        "  --token   the access token (default $FAIRMATCH_TOKEN; the environment keeps it\n"
+        "            out of the process list)\n"
         "\n"
         "Run 'fairmatch COMMAND --help' for a command's options.\n"
         "Exit codes: 0 done, 1 failed, 2 bad input or usage.\n");
@@ -32,23 +58,84 @@ void fm_cli_print_error(const fm_error *err)
     fprintf(stderr, "fairmatch: error: %s\n", buf);
 }
 
+/* Takes "--name VALUE" or "--name=VALUE" at argv[*i]: 1 taken (value in
+ * *out, *i advanced past it), 0 not this option, -1 the value is missing. */
+static int global_option(const char *name, int argc, char **argv, int *i, const char **out)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0)
+        return 0;
+    if (a[n] == '=') {
+        *out = a + n + 1;
+        (*i)++;
+        return 1;
+    }
+    if (a[n] != '\0')
+        return 0;
+    if (*i + 1 >= argc)
+        return -1;
+    *out = argv[*i + 1];
+    *i += 2;
+    return 1;
+}
+
+static int usage_error(const char *what, const char *arg)
+{
+    fprintf(stderr, "fairmatch: error: %s%s%s\n", what, arg ? " " : "", arg ? arg : "");
+    fprintf(stderr, "Run 'fairmatch --help' for the commands.\n");
+    return FM_EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
+    const char *server = NULL, *token = NULL;
+    int i = 1;
+    while (i < argc && argv[i][0] == '-') {
+        const char *a = argv[i];
+        int r;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return FM_EXIT_OK;
+        }
+        if (strcmp(a, "--version") == 0) {
+            printf("fairmatch %s\n", FM_VERSION);
+            return FM_EXIT_OK;
+        }
+        if ((r = global_option("--server", argc, argv, &i, &server)) != 0 ||
+            (r = global_option("--token", argc, argv, &i, &token)) != 0) {
+            if (r < 0)
+                return usage_error("a value is missing after", a);
+            continue;
+        }
+        return usage_error("unknown option", a);
+    }
+    if (i >= argc) {
         usage(stderr);
         return FM_EXIT_USAGE;
     }
-    const char *cmd = argv[1];
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+    const char *cmd = argv[i];
+    int given = server || token;
+    if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return FM_EXIT_OK;
     }
-    if (strcmp(cmd, "--version") == 0) {
-        printf("fairmatch %s\n", FM_VERSION);
-        return FM_EXIT_OK;
+    if (fm_cli_client_is_command(cmd)) {
+        if (!server || !*server)
+            server = getenv("FAIRMATCH_SERVER");
+        if (!server || !*server)
+            server = DEFAULT_SERVER;
+        if (!token)
+            token = getenv("FAIRMATCH_TOKEN");
+        return fm_cli_client(server, token ? token : "", argc - i, argv + i);
     }
-    if (strcmp(cmd, "solve") == 0)
-        return fm_cli_solve(argc - 1, argv + 1);
+    if (strcmp(cmd, "solve") == 0 || strcmp(cmd, "token") == 0) {
+        if (given)
+            return usage_error("--server and --token are for the commands that talk to "
+                               "fairmatchd, not for", cmd);
+        return cmd[0] == 's' ? fm_cli_solve(argc - i, argv + i)
+                             : fm_cli_token(argc - i, argv + i);
+    }
     fprintf(stderr, "fairmatch: error: unknown command '%s'\n", cmd);
     usage(stderr);
     return FM_EXIT_USAGE;

@@ -26,15 +26,10 @@
 #include "round_export.h"
 
 #include <assert.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "region.h"
 #include "round_output.h"
@@ -305,163 +300,20 @@ out:
     return rc;
 }
 
-/* ---- files, all or nothing (as round_files.c) -------------------------------- */
-
-enum { F_PLACEMENTS, F_MENTORS, F_REPORT, F_SUMMARY, N_FILES };
-
-static const char *const file_names[N_FILES] = {
-    "placements.csv", "mentors.csv", "report.html", "summary.json"};
-
-typedef struct out_file {
-    char tmp[PATH_MAX];
-    char final[PATH_MAX];
-    FILE *f;
-    int created;
-} out_file;
-
-/* Names path in err->file; a path too long keeps its end. */
-static void set_file(fm_error *err, const char *path)
-{
-    size_t len = strlen(path), cap = sizeof err->file - 1;
-    memcpy(err->file, len <= cap ? path : path + len - cap, (len <= cap ? len : cap) + 1);
-}
-
-static int io_error(fm_error *err, const char *path, const char *what, int errnum)
-{
-    if (err)
-        set_file(err, path);
-    return fm_error_set(err, FM_EIO, "%s: %s", what, strerror(errnum));
-}
-
-static int make_dirs(const char *dir, fm_error *err)
-{
-    char path[PATH_MAX];
-    struct stat st;
-    size_t len = strlen(dir);
-    if (len == 0 || len >= sizeof path)
-        return io_error(err, dir, "cannot create directory", len ? ENAMETOOLONG : ENOENT);
-    memcpy(path, dir, len + 1);
-    for (size_t i = 1; i <= len; i++) {
-        if ((path[i] != '/' && path[i] != '\0') || path[i - 1] == '/')
-            continue;
-        path[i] = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
-            return io_error(err, path, "cannot create directory", errno);
-        if (i < len)
-            path[i] = '/';
-    }
-    if (stat(dir, &st) != 0)
-        return io_error(err, dir, "cannot create directory", errno);
-    if (!S_ISDIR(st.st_mode))
-        return io_error(err, dir, "cannot create directory", ENOTDIR);
-    return 0;
-}
-
-static int open_tmp(out_file *o, const char *dir, const char *name, fm_error *err)
-{
-    static atomic_uint counter;
-    int n, fd = -1;
-    n = snprintf(o->final, sizeof o->final, "%s/%s", dir, name);
-    if (n < 0 || (size_t)n >= sizeof o->final)
-        return io_error(err, dir, "cannot create file", ENAMETOOLONG);
-    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        n = snprintf(o->tmp, sizeof o->tmp, "%s/.%s.tmp-%ld-%u", dir, name,
-                     (long)getpid(), atomic_fetch_add(&counter, 1u));
-        if (n < 0 || (size_t)n >= sizeof o->tmp)
-            return io_error(err, o->final, "cannot create file", ENAMETOOLONG);
-        fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST)
-            return io_error(err, o->final, "cannot create file", errno);
-    }
-    if (fd < 0)
-        return io_error(err, o->final, "cannot create file", EEXIST);
-    o->created = 1;
-    o->f = fdopen(fd, "w");
-    if (!o->f) {
-        int e = errno;
-        close(fd);
-        return io_error(err, o->final, "cannot create file", e);
-    }
-    return 0;
-}
-
-static int close_tmp(out_file *o, int rc, fm_error *err)
-{
-    int e = 0;
-    if (rc != 0) {
-        if (err && !err->file[0])
-            set_file(err, o->final);
-        return rc;
-    }
-    if (fflush(o->f) != 0 || ferror(o->f))
-        e = errno ? errno : EIO;
-    else if (fsync(fileno(o->f)) != 0)
-        e = errno;
-    if (fclose(o->f) != 0 && e == 0)
-        e = errno;
-    o->f = NULL;
-    return e ? io_error(err, o->final, "cannot write", e) : 0;
-}
-
 int fm_round_export_write(fm_round_export *x, const char *outdir, const json_t *summary,
                           fm_error *err)
 {
-    out_file files[N_FILES];
-    int n_files = summary ? N_FILES : F_REPORT;
     fm_region region;
     fm_result result;
     int rc;
 
-    memset(files, 0, sizeof files);
     fm_region_init(&region);
     fm_result_init(&result);
     if (err)
         err->file[0] = '\0';
-    if ((rc = build(x, &region, &result, err)) != 0)
-        goto done;
-    if ((rc = make_dirs(outdir, err)) != 0)
-        goto done;
-    for (int i = 0; i < n_files; i++)
-        if ((rc = open_tmp(&files[i], outdir, file_names[i], err)) != 0)
-            goto done;
-
-    errno = 0;
-    rc = fm_result_csv_write_placements(files[F_PLACEMENTS].f, &region, &result, err);
-    if ((rc = close_tmp(&files[F_PLACEMENTS], rc, err)) != 0)
-        goto done;
-    errno = 0;
-    rc = fm_result_csv_write_mentors(files[F_MENTORS].f, &region, &result, err);
-    if ((rc = close_tmp(&files[F_MENTORS], rc, err)) != 0)
-        goto done;
-    if (summary) {
-        errno = 0;
-        rc = fm_report_html_write(files[F_REPORT].f, summary, err);
-        if ((rc = close_tmp(&files[F_REPORT], rc, err)) != 0)
-            goto done;
-        errno = 0;
-        rc = fm_summary_json_write(files[F_SUMMARY].f, summary, err);
-        if ((rc = close_tmp(&files[F_SUMMARY], rc, err)) != 0)
-            goto done;
-    }
-    for (int i = 0; i < n_files; i++) {
-        if (rename(files[i].tmp, files[i].final) != 0) {
-            rc = io_error(err, files[i].final, "cannot rename into place", errno);
-            goto done;
-        }
-        files[i].created = 0;
-    }
-    int dirfd = open(outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd >= 0) {
-        (void)fsync(dirfd);
-        close(dirfd);
-    }
-done:
-    for (int i = 0; i < N_FILES; i++) {
-        if (files[i].f)
-            fclose(files[i].f);
-        if (files[i].created)
-            unlink(files[i].tmp);
-    }
+    rc = build(x, &region, &result, err);
+    if (rc == 0)
+        rc = fm_round_write_with_summary(outdir, &region, &result, summary, err);
     fm_result_free(&result);
     fm_region_free(&region);
     return rc;

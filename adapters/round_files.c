@@ -164,14 +164,18 @@ static int name_file(int rc, const out_file *o, fm_error *err)
     return rc;
 }
 
-int fm_round_write(const char *outdir, const fm_region *r,
-                   const fm_round_params *params, const fm_result *res,
-                   const fm_round_timing *timing, fm_error *err)
+/* Makes the summary once the CSV files are written (so it can count their
+ * time), or NULL with err set. */
+typedef json_t *(*summary_fn)(void *ctx, fm_error *err);
+
+/* The whole job of fm_round_write and fm_round_write_with_summary: with
+ * make == NULL only the two CSV files are written. */
+static int write_round(const char *outdir, const fm_region *r, const fm_result *res,
+                       summary_fn make, void *ctx, fm_error *err)
 {
     out_file files[N_FILES];
-    fm_round_timing t = {0};
+    int n_files = make ? N_FILES : F_REPORT;
     json_t *summary = NULL;
-    double t0 = now_s(), spent = 0;
     int rc, dirfd;
 
     assert(outdir && r && res);
@@ -183,7 +187,7 @@ int fm_round_write(const char *outdir, const fm_region *r,
     if (rc != 0)
         goto done;
 
-    for (int i = 0; i < N_FILES; i++) {
+    for (int i = 0; i < n_files; i++) {
         rc = open_tmp(&files[i], outdir, file_names[i], err);
         if (rc != 0)
             goto done;
@@ -206,33 +210,30 @@ int fm_round_write(const char *outdir, const fm_region *r,
     if (rc != 0)
         goto done;
 
-    if (timing) {
-        spent = now_s() - t0;
-        t = *timing;
-        t.write_s += spent;
-        t.total_s += spent;
-    }
-    rc = fm_summary_json_new(r, params, res, timing ? &t : NULL, &summary,
-                             err);
-    if (rc != 0)
-        goto done;
-    errno = 0;
-    rc = name_file(fm_report_html_write(files[F_REPORT].f, summary, err),
-                   &files[F_REPORT], err);
-    if (rc == 0)
-        rc = close_tmp(&files[F_REPORT], err);
-    if (rc == 0) {
+    if (make) {
+        summary = make(ctx, err);
+        if (!summary) {
+            rc = err && err->code ? err->code : FM_ENOMEM;
+            goto done;
+        }
         errno = 0;
-        rc = name_file(fm_summary_json_write(files[F_SUMMARY].f, summary,
-                                             err),
-                       &files[F_SUMMARY], err);
+        rc = name_file(fm_report_html_write(files[F_REPORT].f, summary, err),
+                       &files[F_REPORT], err);
+        if (rc == 0)
+            rc = close_tmp(&files[F_REPORT], err);
+        if (rc == 0) {
+            errno = 0;
+            rc = name_file(fm_summary_json_write(files[F_SUMMARY].f, summary,
+                                                 err),
+                           &files[F_SUMMARY], err);
+        }
+        if (rc == 0)
+            rc = close_tmp(&files[F_SUMMARY], err);
+        if (rc != 0)
+            goto done;
     }
-    if (rc == 0)
-        rc = close_tmp(&files[F_SUMMARY], err);
-    if (rc != 0)
-        goto done;
 
-    for (int i = 0; i < N_FILES; i++) {
+    for (int i = 0; i < n_files; i++) {
         if (rename(files[i].tmp, files[i].final) != 0) {
             rc = io_error(err, files[i].final, "cannot rename into place",
                           errno);
@@ -257,4 +258,51 @@ done:
     }
     json_decref(summary);
     return rc;
+}
+
+typedef struct solved_round {
+    const fm_region *r;
+    const fm_round_params *params;
+    const fm_result *res;
+    const fm_round_timing *timing;
+    double t0;
+} solved_round;
+
+static json_t *summary_of_solved(void *ctx, fm_error *err)
+{
+    solved_round *sr = ctx;
+    fm_round_timing t = {0};
+    json_t *summary = NULL;
+    if (sr->timing) {
+        double spent = now_s() - sr->t0;
+        t = *sr->timing;
+        t.write_s += spent;
+        t.total_s += spent;
+    }
+    if (fm_summary_json_new(sr->r, sr->params, sr->res, sr->timing ? &t : NULL,
+                            &summary, err) != 0)
+        return NULL;
+    return summary;
+}
+
+int fm_round_write(const char *outdir, const fm_region *r,
+                   const fm_round_params *params, const fm_result *res,
+                   const fm_round_timing *timing, fm_error *err)
+{
+    solved_round sr = { r, params, res, timing, now_s() };
+    return write_round(outdir, r, res, summary_of_solved, &sr, err);
+}
+
+static json_t *given_summary(void *ctx, fm_error *err)
+{
+    (void)err;
+    return json_incref((json_t *)ctx);
+}
+
+int fm_round_write_with_summary(const char *outdir, const fm_region *r,
+                                const fm_result *res, const json_t *summary,
+                                fm_error *err)
+{
+    return write_round(outdir, r, res, summary ? given_summary : NULL,
+                       (void *)summary, err);
 }

@@ -54,6 +54,13 @@ int fm_round_write(const char *outdir, const fm_region *r,
                    const fm_round_params *params, const fm_result *res,
                    const fm_round_timing *timing, fm_error *err);
 
+/* The same with a summary already made (e.g. stored by the daemon): writes
+ * it as summary.json and renders report.html from it; with summary NULL
+ * only placements.csv and mentors.csv.  Same guarantees as fm_round_write. */
+int fm_round_write_with_summary(const char *outdir, const fm_region *r,
+                                const fm_result *res, const json_t *summary,
+                                fm_error *err);
+
 /* placements.csv: header, then one row per student who asked for a
  * placement, in region order.  LF line ends. */
 int fm_result_csv_write_placements(FILE *f, const fm_region *r,

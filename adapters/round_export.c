@@ -26,7 +26,6 @@
 #include "round_export.h"
 
 #include <assert.h>
-#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +33,6 @@
 #include "region.h"
 #include "round_output.h"
 #include "solver.h"
-
-#ifndef PATH_MAX
-#define PATH_MAX 4096
-#endif
 
 typedef struct xrow {
     char *student, *school, *target, *employer;

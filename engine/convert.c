@@ -400,7 +400,7 @@ int fm_convert_placements_in(fm_region *out, Fairmatch__V1__Placement *const *ro
         if (id < 0)
             return nomem(err);
         p.employer = id;
-        int32_t sid;
+        int32_t sid = -1;
         if ((e = intern_sectors(out, &rc, "sector", &w->sector, 1, &sid)) != 0)
             return e;
         p.sector = (int16_t)sid;

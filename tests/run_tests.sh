@@ -12,7 +12,6 @@ builds=${FM_TEST_BUILDS:-"plain sanitize"}
 status=0
 for b in $builds; do
   dir=build-test-$b
-  extra=()
   extra=(-DCMAKE_BUILD_TYPE=Release)  # -O3 finds warnings -O2 does not
   [ "$b" = sanitize ] && extra=(-DFM_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug)
   echo "=== $b build ($dir)"

@@ -151,8 +151,13 @@ static void import_work(fm_job *j, fm_store *st)
         rc = fm_csv_read_schools_mem(&region, u->name, data, u->len, &im->warnings, &j->err);
         break;
     }
-    if (rc == 0)
+    if (rc == 0) {
         rc = fm_store_put_region_rows(st, &im->who, &region, u->kind, &im->rows, &j->err);
+        /* The store names its database; the client should see its own file
+         * (and never the server's paths). */
+        if (rc != 0)
+            snprintf(j->err.file, sizeof j->err.file, "%s", u->name);
+    }
     fm_region_free(&region);
     j->rc = rc;
 }

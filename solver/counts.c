@@ -2,14 +2,20 @@
  * counts.c - lexicographically maximal counts by augmenting paths
  * (see counts.h).
  *
- * Per tier: a greedy pass gives each free student its first candidate pool
- * with a free seat; then rounds of depth-first searches for augmenting paths
- * (student -> pool -> a student seated there -> another pool ... -> a pool
- * with a free seat), with visit marks shared by all searches of a round, run
- * until a round finds none.  A round that finds none changed nothing, so its
- * failed searches prove there is no augmenting path: the tier is maximal.
- * The search is iterative (paths can be as long as the region is large) and
- * looks at all of a student's pools for a free seat before going deeper.
+ * Per tier: a greedy pass gives each free student of the tier its first
+ * candidate pool with a free seat.  Then, from every pool that still has a
+ * free seat, a depth-first search runs backwards (pool <- a seated student
+ * who could move into it <- that student's pool <- ...) to a free student of
+ * the tier, and the path is applied: each student on it moves one pool
+ * along and the free student takes the seat so vacated.  Seats are scarce
+ * and free students plentiful, so these paths are short.  A search that
+ * fails marks everything it saw dead: no free student of the tier can reach
+ * it, and later augmentations cannot change that (they never enter it), so
+ * one pass over the pools leaves no augmenting path, and the dead set,
+ * closed under backward residual steps, is the sink side of a minimum cut.
+ * Both the lookahead for a free seat and the one for a free student keep
+ * per-student / per-pool cursors that only move forward: loads only grow and
+ * students are never unseated while counting.  Searches are iterative.
  *
  * Failure: FM_ENOMEM or FM_ECANCELLED; the assignment is then partial but
  * consistent, and the caller discards it.
@@ -18,15 +24,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct frame {
-    int32_t student;
-    int32_t pool;      /* pool being expanded, -1 if none */
-    int32_t member;    /* next member of pool to try */
-    int32_t pad;
-    int64_t cursor;    /* next edge cursor */
-    int64_t edge;      /* edge that led to pool */
-} frame;
 
 typedef struct bframe {
     int32_t pool;
@@ -49,8 +46,6 @@ typedef struct search {
     int64_t *rlook;         /* per pool: applicants before it are of no use now */
     int tier;               /* the tier being added */
     size_t n_trail, cap_trail;
-    frame *stack;
-    size_t cap_stack;
     bframe *bstack;         /* the backward search's stack */
     size_t cap_bstack;
 } search;
@@ -104,26 +99,6 @@ static int trail_add(search *S, int32_t v)
     return FM_OK;
 }
 
-static int push(search *S, size_t *top, int32_t s)
-{
-    if (*top == S->cap_stack) {
-        size_t cap = S->cap_stack ? 2 * S->cap_stack : 1024;
-        frame *ns = realloc(S->stack, cap * sizeof *ns);
-        if (!ns)
-            return FM_ENOMEM;
-        S->stack = ns;
-        S->cap_stack = cap;
-    }
-    frame *f = &S->stack[(*top)++];
-    f->student = s;
-    f->pool = -1;
-    f->member = -1;
-    f->cursor = 2 * S->p->cands->start[s];
-    f->edge = -1;
-    S->seen_student[s] = S->stamp;
-    return trail_add(S, s);
-}
-
 /* A free pool among s's edges not yet seen this round, as an edge, or -1. */
 /* A pool with a free seat among s's edges, as an edge, or -1.  Loads never
  * go down while counting (an augmenting path moves students between pools
@@ -147,8 +122,6 @@ static int64_t free_edge(search *S, int32_t s)
     return -1;
 }
 
-static int search_path(search *S, int32_t s0);
-
 static void mark_trail_dead(search *S)
 {
     for (size_t i = 0; i < S->n_trail; i++) {
@@ -158,69 +131,6 @@ static void mark_trail_dead(search *S)
         else
             S->seen_pool[-1 - v] = S->dead;
     }
-}
-
-/* Searches an augmenting path from free student s0 and applies it.
- * Returns 1 if found, 0 if not, FM_ENOMEM.  When not, everything the search
- * saw is marked dead: no later search need enter it again. */
-static int augment(search *S, int32_t s0)
-{
-    int found = search_path(S, s0);
-    if (found == 0)
-        mark_trail_dead(S);
-    return found;
-}
-
-static int search_path(search *S, int32_t s0)
-{
-    const fm_pools *p = S->p;
-    size_t top = 0;
-    S->stamp++;
-    S->n_trail = 0;
-    if (push(S, &top, s0))
-        return FM_ENOMEM;
-    int64_t e = free_edge(S, s0);
-    while (e < 0 && top > 0) {
-        frame *f = &S->stack[top - 1];
-        if (f->pool >= 0) {
-            int32_t m = f->member;
-            while (m >= 0 && seen(S, S->seen_student, m))
-                m = S->next[m];
-            if (m >= 0) {
-                f->member = S->next[m];
-                if (push(S, &top, m))
-                    return FM_ENOMEM;
-                e = free_edge(S, m);
-                continue;
-            }
-            f->pool = -1;
-        }
-        int64_t end = 2 * p->cands->start[f->student + 1];
-        int tier = p->tier[f->student];
-        while (f->cursor < end) {
-            int64_t ce = cursor_edge(f->cursor++);
-            int32_t q = fm_pools_edge_pool(p, ce, tier);
-            if (q < 0 || seen(S, S->seen_pool, q))
-                continue;
-            S->seen_pool[q] = S->stamp;
-            if (trail_add(S, -1 - q))
-                return FM_ENOMEM;
-            f->pool = q;
-            f->member = S->head[q];
-            f->edge = ce;
-            break;
-        }
-        if (f->pool < 0)
-            top--;
-    }
-    if (e < 0)
-        return 0;
-    /* The top student takes the free seat; each one below moves into the
-     * pool vacated by the student above it. */
-    seat(S, S->stack[top - 1].student, e);
-    for (size_t i = top - 1; i-- > 0;)
-        seat(S, S->stack[i].student, S->stack[i].edge);
-    return 1;
 }
 
 /* ---- backward search: from a pool with a free seat to a free student ----
@@ -363,17 +273,13 @@ static int augment_back(search *S, int32_t q0)
 static void mark_cut(search *S, fm_cuts *cuts, int level)
 {
     for (int32_t s = 0; s < S->p->n_students; s++)
-        if (S->seen_student[s] == S->dead)
+        if (S->seen_student[s] != S->dead)
             cuts->student[s] |= (uint8_t)(1u << (level - 1));
     for (int32_t q = 0; q < S->p->n_pools; q++)
-        if (S->seen_pool[q] == S->dead)
+        if (S->seen_pool[q] != S->dead)
             cuts->pool[q] |= (uint8_t)(1u << (level - 1));
 }
 
-static int has_edges(const fm_pools *p, int32_t s)
-{
-    return p->cands->start[s + 1] > p->cands->start[s];
-}
 
 int fm_counts_solve(const fm_pools *p, fm_assign *a, int64_t counts[3],
                     fm_cuts *cuts, int (*stop)(void *), void *stop_arg)
@@ -428,21 +334,11 @@ int fm_counts_solve(const fm_pools *p, fm_assign *a, int64_t counts[3],
                     break;
             }
         }
-        /* The cut of this level: everything reachable from every free
-         * student of tiers <= t, found by searches that must all fail. */
-        S.dead = ++S.stamp;
-        for (int32_t s = 0; s < p->n_students; s++) {
-            if (p->tier[s] > tier || a->edge[s] >= 0 || !has_edges(p, s) ||
-                S.seen_student[s] == S.dead)
-                continue;
-            int got = augment(&S, s);
-            if (got < 0)
-                goto out;
-            if (got > 0) { /* impossible after the pass above */
-                rc = FM_EINTERNAL;
-                goto out;
-            }
-        }
+        /* The cut of this level: the source side is everything not dead.
+         * The dead set holds every pool with a free seat, and with each pool
+         * every seated student who could move into it and that student's
+         * pool, and no free student of tiers <= t: nothing leaves it in the
+         * residual network backwards, so its border is a minimum cut. */
         mark_cut(&S, cuts, tier);
     }
     for (int32_t s = 0; s < p->n_students; s++)
@@ -459,7 +355,6 @@ out:
     free(S.rstart);
     free(S.rlist);
     free(S.rlook);
-    free(S.stack);
     free(S.bstack);
     free(S.trail);
     if (rc != FM_OK)

@@ -5,11 +5,12 @@
  * fm_counts_solve() grows an assignment by augmenting paths, one tier at a
  * time.  Augmenting never unmatches a student, so once tier t can grow no
  * more, later tiers cannot lower it: the counts are lexicographically
- * maximal.  For each level t it records the set X_t of students and pools
- * reachable by alternating paths from the free students of tiers <= t; the
- * cut around X_t has capacity n1 + ... + nt, which proves that no assignment
- * matches more students of tiers <= t (max-flow min-cut).  certificate.c
- * re-checks that without trusting this code.
+ * maximal.  For each level t it records the source side X_t of a minimum
+ * cut of the network of the students of tiers <= t (everything from which
+ * no pool with a free seat can be reached backwards); the cut's capacity is
+ * n1 + ... + nt, which proves that no assignment matches more students of
+ * tiers <= t (max-flow min-cut).  certificate.c re-checks that without
+ * trusting this code.
  */
 #ifndef FM_COUNTS_H
 #define FM_COUNTS_H

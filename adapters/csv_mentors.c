@@ -41,15 +41,9 @@ static const fm_csv_column columns[N_COLS] = {
     [C_DBS] = {"dbs_valid_until", 0},
 };
 
-typedef struct ctx {
-    fm_region *r;
-    fm_region_mark mark;
-    fm_csv_lines lines;
-} ctx;
-
 static int row(fm_csv_reader *rd, void *arg)
 {
-    ctx *c = arg;
+    fm_csv_rows *c = arg;
     fm_region *r = c->r;
     fm_mentor m;
     memset(&m, 0, sizeof m);
@@ -58,13 +52,9 @@ static int row(fm_csv_reader *rd, void *arg)
     size_t n_sectors;
     int rc;
 
-    if ((rc = fm_csv_get_id(rd, C_REF, &ref)) != 0)
-        return rc;
-    fm_csv_set_id(rd, "mentor_ref", ref);
-    int32_t dup = fm_region_find_mentor(r, ref);
-    if (dup >= 0)
-        return fm_csv_fail_duplicate(rd, C_REF, dup, c->mark.n_mentors, &c->lines);
-    if ((rc = fm_csv_get_text(rd, C_ORG, &org)) != 0 ||
+    if ((rc = fm_csv_get_ref(rd, c, C_REF, fm_region_find_mentor, c->mark.n_mentors,
+                             &ref)) != 0 ||
+        (rc = fm_csv_get_text(rd, C_ORG, &org)) != 0 ||
         (rc = fm_csv_get_sectors(rd, C_SECTORS, FM_CSV_LIST_MAX, &sectors, &n_sectors)) != 0)
         return rc;
     if (n_sectors == 0)
@@ -86,31 +76,18 @@ static int row(fm_csv_reader *rd, void *arg)
     for (size_t k = 0; k < n_sectors; k++)
         if ((ids[k] = fm_region_intern_sector(r, sectors[k])) < 0)
             return fm_csv_fail_region(rd, C_SECTORS, ids[k]);
-    int32_t off = fm_region_add_ints(r, ids, n_sectors);
-    if (off < 0)
-        return fm_csv_fail_region(rd, C_SECTORS, off);
-    m.sectors_off = off;
-    m.n_sectors = (int32_t)n_sectors;
+    if ((rc = fm_csv_add_ints(rd, r, C_SECTORS, ids, n_sectors, &m.sectors_off,
+                              &m.n_sectors)) != 0)
+        return rc;
     m.ref = (char *)ref;
     m.organisation = (char *)org;
-    int32_t id = fm_region_add_mentor(r, &m);
-    if (id < 0)
-        return fm_csv_fail_region(rd, C_REF, id);
-    return fm_csv_lines_push(rd, &c->lines);
+    return fm_csv_row_added(rd, c, C_REF, fm_region_add_mentor(r, &m));
 }
 
 int fm_csv_read_mentors_mem(fm_region *r, const char *name, const char *data,
                             size_t len, fm_csv_warnings *w, fm_error *err)
 {
-    ctx c;
-    memset(&c, 0, sizeof c);
-    c.r = r;
-    fm_region_checkpoint(r, &c.mark);
-    int rc = fm_csv_parse(name, data, len, columns, N_COLS, row, &c, w, err);
-    if (rc)
-        fm_region_rollback(r, &c.mark);
-    fm_csv_lines_free(&c.lines);
-    return rc;
+    return fm_csv_parse_rows(r, name, data, len, columns, N_COLS, row, w, err);
 }
 
 int fm_csv_read_mentors(fm_region *r, const char *path, fm_csv_warnings *w, fm_error *err)

@@ -44,28 +44,18 @@ static const fm_csv_column columns[N_COLS] = {
     [C_RESERVE] = {"reserve_pct", 0},
 };
 
-typedef struct ctx {
-    fm_region *r;
-    fm_region_mark mark;
-    fm_csv_lines lines;
-} ctx;
-
 static int row(fm_csv_reader *rd, void *arg)
 {
-    ctx *c = arg;
+    fm_csv_rows *c = arg;
     fm_region *r = c->r;
     fm_placement p;
     memset(&p, 0, sizeof p);
     const char *ref, *employer, *title, *sector;
     int rc;
 
-    if ((rc = fm_csv_get_id(rd, C_REF, &ref)) != 0)
-        return rc;
-    fm_csv_set_id(rd, "placement_ref", ref);
-    int32_t dup = fm_region_find_placement(r, ref);
-    if (dup >= 0)
-        return fm_csv_fail_duplicate(rd, C_REF, dup, c->mark.n_placements, &c->lines);
-    if ((rc = fm_csv_get_id(rd, C_EMPLOYER, &employer)) != 0 ||
+    if ((rc = fm_csv_get_ref(rd, c, C_REF, fm_region_find_placement, c->mark.n_placements,
+                             &ref)) != 0 ||
+        (rc = fm_csv_get_id(rd, C_EMPLOYER, &employer)) != 0 ||
         (rc = fm_csv_get_text(rd, C_TITLE, &title)) != 0 ||
         (rc = fm_csv_get_sector(rd, C_SECTOR, &sector)) != 0 ||
         (rc = fm_csv_get_int(rd, C_CAPACITY, 1, 1000, 1, 0, &p.capacity)) != 0 ||
@@ -90,23 +80,13 @@ static int row(fm_csv_reader *rd, void *arg)
     p.sector = (int16_t)id;
     p.ref = (char *)ref;
     p.title = (char *)title;
-    if ((id = fm_region_add_placement(r, &p)) < 0)
-        return fm_csv_fail_region(rd, C_REF, id);
-    return fm_csv_lines_push(rd, &c->lines);
+    return fm_csv_row_added(rd, c, C_REF, fm_region_add_placement(r, &p));
 }
 
 int fm_csv_read_placements_mem(fm_region *r, const char *name, const char *data,
                                size_t len, fm_csv_warnings *w, fm_error *err)
 {
-    ctx c;
-    memset(&c, 0, sizeof c);
-    c.r = r;
-    fm_region_checkpoint(r, &c.mark);
-    int rc = fm_csv_parse(name, data, len, columns, N_COLS, row, &c, w, err);
-    if (rc)
-        fm_region_rollback(r, &c.mark);
-    fm_csv_lines_free(&c.lines);
-    return rc;
+    return fm_csv_parse_rows(r, name, data, len, columns, N_COLS, row, w, err);
 }
 
 int fm_csv_read_placements(fm_region *r, const char *path, fm_csv_warnings *w,

@@ -94,7 +94,7 @@ struct fm_csv_reader {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+int fm_csv_grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return 0;
@@ -106,6 +106,7 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
     void *p = realloc(*arr, nc * elem);
     if (!p)
         return FM_ENOMEM;
+    memset((char *)p + *cap * elem, 0, (nc - *cap) * elem);
     *arr = p;
     *cap = nc;
     return 0;
@@ -372,8 +373,9 @@ static void on_field(void *s, size_t len, void *data)
         len--;
     if (len > 0)
         rd->row_nonempty = 1;
-    if (grow((void **)&rd->buf, &rd->buf_cap, rd->buf_len + len + 1, 1) < 0 ||
-        grow((void **)&rd->fields, &rd->cap_fields, rd->n_stored + 1, sizeof *rd->fields) < 0) {
+    if (fm_csv_grow((void **)&rd->buf, &rd->buf_cap, rd->buf_len + len + 1, 1) < 0 ||
+        fm_csv_grow((void **)&rd->fields, &rd->cap_fields, rd->n_stored + 1,
+                    sizeof *rd->fields) < 0) {
         fail_nomem(rd);
         return;
     }
@@ -568,7 +570,7 @@ int fm_csv_slurp(const char *path, char **data, size_t *len, fm_error *err)
     size_t n = 0, cap = 0;
     int rc = 0;
     for (;;) {
-        if (n + 1 >= cap && grow((void **)&buf, &cap, n + 65536, 1) < 0) {
+        if (n + 1 >= cap && fm_csv_grow((void **)&buf, &cap, n + 65536, 1) < 0) {
             rc = FM_ENOMEM;
             break;
         }
@@ -1093,7 +1095,7 @@ static int split_list(fm_csv_reader *rd, list *l, int col, const char *what, siz
     *n = 0;
     if (!len)
         return 0;
-    if (grow((void **)&l->text, &l->cap_text, len + 1, 1) < 0)
+    if (fm_csv_grow((void **)&l->text, &l->cap_text, len + 1, 1) < 0)
         return fail_nomem(rd);
     memcpy(l->text, v, len + 1);
     char *p = l->text;
@@ -1120,7 +1122,7 @@ static int split_list(fm_csv_reader *rd, list *l, int col, const char *what, siz
             return fm_csv_fail(rd, col, FM_EINVAL, "%s lists %zu %s; at most %zu are allowed",
                                q, total, what, max);
         }
-        if (grow((void **)&l->items, &l->cap_items, *n + 1, sizeof *l->items) < 0)
+        if (fm_csv_grow((void **)&l->items, &l->cap_items, *n + 1, sizeof *l->items) < 0)
             return fail_nomem(rd);
         l->items[(*n)++] = p;
         if (!bar)
@@ -1138,7 +1140,7 @@ int fm_csv_get_weeks(fm_csv_reader *rd, int col, const int32_t **weeks, size_t *
     int rc = split_list(rd, l, col, "weeks", FM_CSV_LIST_MAX, &k);
     if (rc)
         return rc;
-    if (grow((void **)&rd->weeks, &rd->cap_weeks, k ? k : 1, sizeof *rd->weeks) < 0)
+    if (fm_csv_grow((void **)&rd->weeks, &rd->cap_weeks, k ? k : 1, sizeof *rd->weeks) < 0)
         return fail_nomem(rd);
     size_t m = 0;
     for (size_t i = 0; i < k; i++) {
@@ -1187,7 +1189,7 @@ int fm_csv_get_sectors(fm_csv_reader *rd, int col, size_t max,
 
 int fm_csv_lines_push(fm_csv_reader *rd, fm_csv_lines *l)
 {
-    if (grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v) < 0)
+    if (fm_csv_grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v) < 0)
         return fail_nomem(rd);
     l->v[l->n++] = rd->row_line;
     return 0;
@@ -1212,6 +1214,64 @@ int fm_csv_fail_duplicate(fm_csv_reader *rd, int col, int32_t found, size_t firs
     return fm_csv_fail(rd, col, FM_EINVAL,
                        "%s %s is already loaded (from an earlier file); each %s must be "
                        "unique", rd->cols[col].name, q, rd->cols[col].name);
+}
+
+int fm_csv_parse_region(fm_region *r, fm_region_mark *mark, const char *name,
+                        const char *data, size_t len, const fm_csv_column *cols,
+                        size_t n_cols, fm_csv_row_fn row, void *ctx,
+                        fm_csv_warnings *w, fm_error *err)
+{
+    fm_region_checkpoint(r, mark);
+    int rc = fm_csv_parse(name, data, len, cols, n_cols, row, ctx, w, err);
+    if (rc)
+        fm_region_rollback(r, mark);
+    return rc;
+}
+
+int fm_csv_parse_rows(fm_region *r, const char *name, const char *data, size_t len,
+                      const fm_csv_column *cols, size_t n_cols, fm_csv_row_fn row,
+                      fm_csv_warnings *w, fm_error *err)
+{
+    fm_csv_rows c;
+    memset(&c, 0, sizeof c);
+    c.r = r;
+    int rc = fm_csv_parse_region(r, &c.mark, name, data, len, cols, n_cols, row, &c, w, err);
+    fm_csv_lines_free(&c.lines);
+    return rc;
+}
+
+int fm_csv_get_ref(fm_csv_reader *rd, fm_csv_rows *c, int col,
+                   int32_t (*find)(const fm_region *, const char *), size_t first,
+                   const char **ref)
+{
+    int rc = fm_csv_get_id(rd, col, ref);
+    if (rc != 0)
+        return rc;
+    fm_csv_set_id(rd, rd->cols[col].name, *ref);
+    int32_t dup = find(c->r, *ref);
+    if (dup >= 0)
+        return fm_csv_fail_duplicate(rd, col, dup, first, &c->lines);
+    return 0;
+}
+
+int fm_csv_add_ints(fm_csv_reader *rd, fm_region *r, int col, const int32_t *v, size_t n,
+                    int32_t *off, int32_t *count)
+{
+    if (n == 0)
+        return 0;
+    int32_t at = fm_region_add_ints(r, v, n);
+    if (at < 0)
+        return fm_csv_fail_region(rd, col, at);
+    *off = at;
+    *count = (int32_t)n;
+    return 0;
+}
+
+int fm_csv_row_added(fm_csv_reader *rd, fm_csv_rows *c, int col, int32_t id)
+{
+    if (id < 0)
+        return fm_csv_fail_region(rd, col, id);
+    return fm_csv_lines_push(rd, &c->lines);
 }
 
 int fm_csv_fail_region(fm_csv_reader *rd, int col, int code)

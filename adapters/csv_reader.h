@@ -113,6 +113,48 @@ int fm_csv_fail_duplicate(fm_csv_reader *rd, int col, int32_t found, size_t firs
 /* Fails with a region call's code (FM_ENOMEM, FM_ELIMIT, ...) at column col. */
 int fm_csv_fail_region(fm_csv_reader *rd, int col, int code);
 
+/* Grows *arr (elem-sized items, capacity *cap) to hold need items; the new
+ * items are zeroed.  0 or FM_ENOMEM (*arr as it was). */
+int fm_csv_grow(void **arr, size_t *cap, size_t need, size_t elem);
+
+/* fm_csv_parse() with the region checkpointed into *mark first, and rolled
+ * back to it when parsing fails: nothing of a failed file is taken. */
+int fm_csv_parse_region(fm_region *r, fm_region_mark *mark, const char *name,
+                        const char *data, size_t len, const fm_csv_column *cols,
+                        size_t n_cols, fm_csv_row_fn row, void *ctx,
+                        fm_csv_warnings *w, fm_error *err);
+
+/* What a file type that adds one region row per data row keeps while it
+ * reads: the ctx of its row function under fm_csv_parse_rows(). */
+typedef struct fm_csv_rows {
+    fm_region *r;
+    fm_region_mark mark; /* the region before the file */
+    fm_csv_lines lines;  /* of the rows taken */
+} fm_csv_rows;
+
+/* fm_csv_parse_region() with a fm_csv_rows for r as the ctx. */
+int fm_csv_parse_rows(fm_region *r, const char *name, const char *data, size_t len,
+                      const fm_csv_column *cols, size_t n_cols, fm_csv_row_fn row,
+                      fm_csv_warnings *w, fm_error *err);
+
+/* Reads the ref of a new row (column col) into *ref and names the row by it
+ * (fm_csv_set_id with the column's name); a ref that find finds in c->r
+ * fails as a duplicate (fm_csv_fail_duplicate; first: the count of such
+ * rows at c->mark). */
+int fm_csv_get_ref(fm_csv_reader *rd, fm_csv_rows *c, int col,
+                   int32_t (*find)(const fm_region *, const char *), size_t first,
+                   const char **ref);
+
+/* Appends the n values v (a list read from column col) to r->ints: *off
+ * and *count get where they are; nothing for n = 0.  0 or the failure. */
+int fm_csv_add_ints(fm_csv_reader *rd, fm_region *r, int col, const int32_t *v, size_t n,
+                    int32_t *off, int32_t *count);
+
+/* The end of a row function: id is what adding the row to c->r gave; one
+ * < 0 fails at column col (fm_csv_fail_region), else the row's line is
+ * kept in c->lines. */
+int fm_csv_row_added(fm_csv_reader *rd, fm_csv_rows *c, int col, int32_t id);
+
 /* Bare syntaxes: 0 if s (already trimmed) is valid, else -1. */
 int fm_csv_parse_id(const char *s);
 int fm_csv_parse_date(const char *s, int32_t *yyyymmdd);

@@ -49,22 +49,6 @@ typedef struct ctx {
     size_t cap_seen;
 } ctx;
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t nc = *cap ? *cap : 64;
-    while (nc < need)
-        nc *= 2;
-    void *p = realloc(*arr, nc * elem);
-    if (!p)
-        return FM_ENOMEM;
-    memset((char *)p + *cap * elem, 0, (nc - *cap) * elem);
-    *arr = p;
-    *cap = nc;
-    return 0;
-}
-
 static int row(fm_csv_reader *rd, void *arg)
 {
     ctx *c = arg;
@@ -84,8 +68,8 @@ static int row(fm_csv_reader *rd, void *arg)
     int32_t id = fm_region_intern_school(c->r, ref);
     if (id < 0)
         return fm_csv_fail_region(rd, C_REF, id);
-    if (grow((void **)&c->seen, &c->cap_seen, (size_t)id + 1, sizeof *c->seen) < 0 ||
-        grow((void **)&c->rows, &c->cap_rows, c->n_rows + 1, sizeof *c->rows) < 0)
+    if (fm_csv_grow((void **)&c->seen, &c->cap_seen, (size_t)id + 1, sizeof *c->seen) < 0 ||
+        fm_csv_grow((void **)&c->rows, &c->cap_rows, c->n_rows + 1, sizeof *c->rows) < 0)
         return fm_csv_fail_region(rd, C_REF, FM_ENOMEM);
     if (c->seen[id]) {
         char q[160];
@@ -111,17 +95,14 @@ int fm_csv_read_schools_mem(fm_region *r, const char *name, const char *data,
     ctx c;
     memset(&c, 0, sizeof c);
     c.r = r;
-    fm_region_checkpoint(r, &c.mark);
-    int rc = fm_csv_parse(name, data, len, columns, N_COLS, row, &c, w, err);
-    if (rc == 0) {
-        for (size_t i = 0; i < c.n_rows; i++) {
-            pending *p = &c.rows[i];
+    int rc = fm_csv_parse_region(r, &c.mark, name, data, len, columns, N_COLS, row, &c, w,
+                                 err);
+    for (size_t i = 0; i < c.n_rows; i++) {
+        pending *p = &c.rows[i];
+        if (rc == 0)
             fm_region_set_school_owned(r, p->id, p->name, p->lat, p->lon, p->has_location);
-        }
-    } else {
-        for (size_t i = 0; i < c.n_rows; i++)
-            free(c.rows[i].name);
-        fm_region_rollback(r, &c.mark);
+        else
+            free(p->name); /* the region is rolled back already */
     }
     free(c.rows);
     free(c.seen);

@@ -50,15 +50,9 @@ static const fm_csv_column columns[N_COLS] = {
     [C_WANTS_MENTOR] = {"wants_mentor", 0},
 };
 
-typedef struct ctx {
-    fm_region *r;
-    fm_region_mark mark;
-    fm_csv_lines lines;
-} ctx;
-
 static int row(fm_csv_reader *rd, void *arg)
 {
-    ctx *c = arg;
+    fm_csv_rows *c = arg;
     fm_region *r = c->r;
     fm_student s;
     memset(&s, 0, sizeof s);
@@ -68,13 +62,9 @@ static int row(fm_csv_reader *rd, void *arg)
     size_t n_sectors, n_weeks;
     int rc;
 
-    if ((rc = fm_csv_get_id(rd, C_REF, &ref)) != 0)
-        return rc;
-    fm_csv_set_id(rd, "student_ref", ref);
-    int32_t dup = fm_region_find_student(r, ref);
-    if (dup >= 0)
-        return fm_csv_fail_duplicate(rd, C_REF, dup, c->mark.n_students, &c->lines);
-    if ((rc = fm_csv_get_id(rd, C_SCHOOL, &school)) != 0 ||
+    if ((rc = fm_csv_get_ref(rd, c, C_REF, fm_region_find_student, c->mark.n_students,
+                             &ref)) != 0 ||
+        (rc = fm_csv_get_id(rd, C_SCHOOL, &school)) != 0 ||
         (rc = fm_csv_get_date(rd, C_BIRTH, 1, &s.birth_date)) != 0 ||
         (rc = fm_csv_get_location(rd, C_LAT, C_LON, 1, NULL, &s.lat, &s.lon,
                                   &(uint8_t){0})) != 0 ||
@@ -113,31 +103,16 @@ static int row(fm_csv_reader *rd, void *arg)
         s.sectors[k] = (int16_t)id;
     }
     s.n_sectors = (uint8_t)n_sectors;
-    if (n_weeks) {
-        int32_t off = fm_region_add_ints(r, weeks, n_weeks);
-        if (off < 0)
-            return fm_csv_fail_region(rd, C_WEEKS, off);
-        s.weeks_off = off;
-        s.n_weeks = (int32_t)n_weeks;
-    }
+    if ((rc = fm_csv_add_ints(rd, r, C_WEEKS, weeks, n_weeks, &s.weeks_off, &s.n_weeks)) != 0)
+        return rc;
     s.ref = (char *)ref;
-    if ((id = fm_region_add_student(r, &s)) < 0)
-        return fm_csv_fail_region(rd, C_REF, id);
-    return fm_csv_lines_push(rd, &c->lines);
+    return fm_csv_row_added(rd, c, C_REF, fm_region_add_student(r, &s));
 }
 
 int fm_csv_read_students_mem(fm_region *r, const char *name, const char *data,
                              size_t len, fm_csv_warnings *w, fm_error *err)
 {
-    ctx c;
-    memset(&c, 0, sizeof c);
-    c.r = r;
-    fm_region_checkpoint(r, &c.mark);
-    int rc = fm_csv_parse(name, data, len, columns, N_COLS, row, &c, w, err);
-    if (rc)
-        fm_region_rollback(r, &c.mark);
-    fm_csv_lines_free(&c.lines);
-    return rc;
+    return fm_csv_parse_rows(r, name, data, len, columns, N_COLS, row, w, err);
 }
 
 int fm_csv_read_students(fm_region *r, const char *path, fm_csv_warnings *w, fm_error *err)

@@ -281,6 +281,21 @@ void fm_store__rollback(fm_store *st)
         (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int fm_store__finish(fm_store *st, int rc, fm_error *err)
+{
+    if (rc == 0)
+        return fm_store__commit(st, err);
+    fm_store__rollback(st);
+    return rc;
+}
+
+int fm_store__step_done(const fm_store *st, sqlite3_stmt *s, const char *what,
+                        fm_error *err)
+{
+    int step = sqlite3_step(s);
+    return step == SQLITE_DONE ? 0 : fm_store__sql_fail(st, err, step, what);
+}
+
 int fm_store__bind_text(sqlite3_stmt *s, int i, const char *text)
 {
     if (!text)
@@ -324,6 +339,35 @@ int fm_store__check_scope(const fm_store *st, const fm_store_scope *who, fm_erro
         return 0;
     fm_store__set_row(err, "scope", NULL, NULL);
     return fm_store__fail(st, err, FM_EINVAL, "the caller's role and scope are not valid");
+}
+
+int fm_store__enter(const fm_store *st, const fm_store_scope *who, fm_error *err)
+{
+    if (err)
+        fm_error_clear(err);
+    return fm_store__check_scope(st, who, err);
+}
+
+void fm_store__bind_limit(sqlite3_stmt *s, int i, size_t cap)
+{
+    sqlite3_bind_int64(s, i, (sqlite3_int64)(cap > INT32_MAX ? INT32_MAX : cap));
+}
+
+int fm_store__page_begin(fm_store *st, const char *sql, int64_t after, size_t cap,
+                         size_t *n, sqlite3_stmt **s, fm_error *err)
+{
+    *n = 0;
+    *s = NULL;
+    if (err)
+        fm_error_clear(err);
+    if (cap == 0)
+        return 0;
+    int rc = fm_store__prepare(st, sql, s, err);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(*s, 1, after);
+    fm_store__bind_limit(*s, 2, cap);
+    return 0;
 }
 
 int fm_store__deny(const fm_store *st, const fm_store_scope *who, const char *what,
@@ -609,10 +653,7 @@ int fm_store_open(const char *path, unsigned flags, fm_store **out, fm_error *er
     rc = migrate(st, err);
     if (rc == 0 && (flags & FM_STORE_DAEMON))
         rc = recover(st, err);
-    if (rc == 0)
-        rc = fm_store__commit(st, err);
-    else
-        fm_store__rollback(st);
+    rc = fm_store__finish(st, rc, err);
     if (rc < 0)
         goto fail;
 

@@ -46,6 +46,14 @@ int fm_store__begin_read(fm_store *st, fm_error *err);
 int fm_store__commit(fm_store *st, fm_error *err);
 void fm_store__rollback(fm_store *st);
 
+/* The end of a transaction: COMMIT when rc is 0, else ROLLBACK; returns rc,
+ * or the commit's failure. */
+int fm_store__finish(fm_store *st, int rc, fm_error *err);
+
+/* Steps s once, wanting no row: 0, or the failure of doing `what`. */
+int fm_store__step_done(const fm_store *st, sqlite3_stmt *s, const char *what,
+                        fm_error *err);
+
 /* Binds text (NULL binds SQL NULL); copies nothing, the text must outlive
  * the step. */
 int fm_store__bind_text(sqlite3_stmt *s, int i, const char *text);
@@ -59,6 +67,20 @@ int fm_store__valid_ref(const char *ref);
 /* Checks the scope itself is well formed (a known role, a valid ref for a
  * school or employer, none for the coordinator): 0 or FM_EINVAL, field "scope". */
 int fm_store__check_scope(const fm_store *st, const fm_store_scope *who, fm_error *err);
+
+/* The start of a call on behalf of who: clears err, then
+ * fm_store__check_scope(); 0 or its FM_EINVAL. */
+int fm_store__enter(const fm_store *st, const fm_store_scope *who, fm_error *err);
+
+/* The start of a call that reads a page of at most cap rows: *n = 0 and err
+ * cleared; then, unless cap is 0 (*s stays NULL: nothing to read), sql is
+ * prepared into *s with ?1 bound to after and ?2 to the page size
+ * (fm_store__bind_limit).  0 or the failing code. */
+int fm_store__page_begin(fm_store *st, const char *sql, int64_t after, size_t cap,
+                         size_t *n, sqlite3_stmt **s, fm_error *err);
+
+/* Binds a page size cap at i, as at most INT32_MAX. */
+void fm_store__bind_limit(sqlite3_stmt *s, int i, size_t cap);
 
 /* FM_EINVAL with field "scope" and message "<what> is not allowed for <role>". */
 int fm_store__deny(const fm_store *st, const fm_store_scope *who, const char *what,

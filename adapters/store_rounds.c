@@ -32,34 +32,46 @@
 
 /* ---- names -------------------------------------------------------------------- */
 
-static const char *const status_names[] = {"queued", "running", "done", "failed"};
+/* The names of the four values of a status enum, in order. */
+typedef const char *const status_names[4];
+
+static const status_names round_names = {"queued", "running", "done", "failed"};
+static const status_names assignment_names = {"", "proposed", "confirmed", "declined"};
+
+/* The name of value i, "" for none. */
+static const char *name_of(const status_names names, unsigned i)
+{
+    return i < 4 ? names[i] : "";
+}
+
+/* The value whose name is t (from first on), -1 for none. */
+static int name_parse(const status_names names, int first, const char *t)
+{
+    for (int i = first; i < 4; i++)
+        if (t && strcmp(t, names[i]) == 0)
+            return i;
+    return -1;
+}
 
 const char *fm_round_status_name(fm_round_status s)
 {
-    return (unsigned)s < 4 ? status_names[s] : "";
+    return name_of(round_names, (unsigned)s);
 }
 
 static fm_round_status status_parse(const char *t)
 {
-    for (int i = 0; i < 4; i++)
-        if (t && strcmp(t, status_names[i]) == 0)
-            return (fm_round_status)i;
-    return (fm_round_status)-1;
+    return (fm_round_status)name_parse(round_names, 0, t);
 }
-
-static const char *const assignment_names[] = {"", "proposed", "confirmed", "declined"};
 
 const char *fm_assignment_status_name(fm_assignment_status s)
 {
-    return (unsigned)s < 4 ? assignment_names[s] : "";
+    return name_of(assignment_names, (unsigned)s);
 }
 
 static fm_assignment_status assignment_parse(const char *t)
 {
-    for (int i = 1; i < 4; i++)
-        if (t && strcmp(t, assignment_names[i]) == 0)
-            return (fm_assignment_status)i;
-    return FM_ASSIGNMENT_UNMATCHED;
+    int i = name_parse(assignment_names, 1, t);
+    return i < 0 ? FM_ASSIGNMENT_UNMATCHED : (fm_assignment_status)i;
 }
 
 /* ---- helpers ------------------------------------------------------------------ */
@@ -89,6 +101,16 @@ static int check_json(fm_store *st, const char *text, const char *field, fm_erro
     return rc;
 }
 
+/* Round id is not there (step SQLITE_DONE: FM_EINVAL), or reading it
+ * failed with step. */
+static int round_missing(const fm_store *st, int64_t id, int step, fm_error *err)
+{
+    if (step != SQLITE_DONE)
+        return fm_store__sql_fail(st, err, step, "reading a round");
+    round_id_text(err, id);
+    return fm_store__fail(st, err, FM_EINVAL, "no round %lld", (long long)id);
+}
+
 /* The status of round id into *status; FM_EINVAL if there is none. */
 static int round_status(fm_store *st, int64_t id, fm_round_status *status, fm_error *err)
 {
@@ -98,14 +120,10 @@ static int round_status(fm_store *st, int64_t id, fm_round_status *status, fm_er
         return rc;
     sqlite3_bind_int64(s, 1, id);
     int step = sqlite3_step(s);
-    if (step == SQLITE_ROW) {
+    if (step == SQLITE_ROW)
         *status = status_parse((const char *)sqlite3_column_text(s, 0));
-    } else if (step == SQLITE_DONE) {
-        round_id_text(err, id);
-        rc = fm_store__fail(st, err, FM_EINVAL, "no round %lld", (long long)id);
-    } else {
-        rc = fm_store__sql_fail(st, err, step, "reading a round");
-    }
+    else
+        rc = round_missing(st, id, step, err);
     sqlite3_finalize(s);
     return rc;
 }
@@ -125,9 +143,7 @@ static int write_round(fm_store *st, const char *sql, int64_t id, const char *te
         fm_store__bind_text(s, 2, text);
     if (np >= 3)
         sqlite3_bind_int64(s, 3, value);
-    int step = sqlite3_step(s);
-    if (step != SQLITE_DONE)
-        rc = fm_store__sql_fail(st, err, step, "updating a round");
+    rc = fm_store__step_done(st, s, "updating a round", err);
     sqlite3_finalize(s);
     return rc;
 }
@@ -149,10 +165,7 @@ static int transition(fm_store *st, int64_t id, unsigned from, const char *to,
     }
     if (rc == 0)
         rc = write_round(st, sql, id, text, fm_store__now(), err);
-    if (rc == 0)
-        rc = fm_store__commit(st, err);
-    else
-        fm_store__rollback(st);
+    rc = fm_store__finish(st, rc, err);
     return rc;
 }
 
@@ -180,9 +193,7 @@ int fm_store_round_create(fm_store *st, const fm_store_scope *who, int32_t date,
     assert(st);
     if (id)
         *id = 0;
-    if (err)
-        fm_error_clear(err);
-    int rc = fm_store__check_scope(st, who, err);
+    int rc = fm_store__enter(st, who, err);
     if (rc < 0)
         return rc;
     if (who->role != FM_ROLE_COORDINATOR)
@@ -206,10 +217,8 @@ int fm_store_round_create(fm_store *st, const fm_store_scope *who, int32_t date,
     sqlite3_bind_int64(s, 1, fm_store__now());
     fm_store__bind_text(s, 2, date_text);
     fm_store__bind_text(s, 3, policy_json);
-    int step = sqlite3_step(s);
-    if (step != SQLITE_DONE)
-        rc = fm_store__sql_fail(st, err, step, "queuing a round");
-    else if (id)
+    rc = fm_store__step_done(st, s, "queuing a round", err);
+    if (rc == 0 && id)
         *id = sqlite3_last_insert_rowid(st->db);
     sqlite3_finalize(s);
     return rc;
@@ -388,16 +397,11 @@ int fm_store_round_finish(fm_store *st, int64_t id, const fm_region *region,
             sqlite3_bind_int64(s, 10, m->n2);
             sqlite3_bind_int64(s, 11, m->n3);
             sqlite3_bind_int64(s, 12, m->utility);
-            int step = sqlite3_step(s);
-            if (step != SQLITE_DONE)
-                rc = fm_store__sql_fail(st, err, step, "saving a round's results");
+            rc = fm_store__step_done(st, s, "saving a round's results", err);
         }
         sqlite3_finalize(s);
     }
-    if (rc == 0)
-        rc = fm_store__commit(st, err);
-    else
-        fm_store__rollback(st);
+    rc = fm_store__finish(st, rc, err);
     if (rc < 0)
         round_id_text(err, id);
     return rc;
@@ -463,9 +467,7 @@ int fm_store_round_get(fm_store *st, const fm_store_scope *who, int64_t id,
 {
     assert(st && out);
     fm_store_round_init(out);
-    if (err)
-        fm_error_clear(err);
-    int rc = fm_store__check_scope(st, who, err);
+    int rc = fm_store__enter(st, who, err);
     if (rc < 0)
         return rc;
     sqlite3_stmt *s = NULL;
@@ -474,14 +476,10 @@ int fm_store_round_get(fm_store *st, const fm_store_scope *who, int64_t id,
         return rc;
     sqlite3_bind_int64(s, 1, id);
     int step = sqlite3_step(s);
-    if (step == SQLITE_ROW) {
+    if (step == SQLITE_ROW)
         rc = round_from_row(st, s, who->role == FM_ROLE_COORDINATOR, out, err);
-    } else if (step == SQLITE_DONE) {
-        round_id_text(err, id);
-        rc = fm_store__fail(st, err, FM_EINVAL, "no round %lld", (long long)id);
-    } else {
-        rc = fm_store__sql_fail(st, err, step, "reading a round");
-    }
+    else
+        rc = round_missing(st, id, step, err);
     sqlite3_finalize(s);
     return rc;
 }
@@ -490,19 +488,12 @@ int fm_store_round_list(fm_store *st, int64_t before_id, fm_store_round *rows,
                         size_t cap, size_t *n, fm_error *err)
 {
     assert(st && n && (rows || cap == 0));
-    *n = 0;
-    if (err)
-        fm_error_clear(err);
-    if (cap == 0)
-        return 0;
-    sqlite3_stmt *s = NULL;
-    int rc = fm_store__prepare(st, SELECT_ROUND " WHERE ?1 <= 0 OR id < ?1"
-                               " ORDER BY id DESC LIMIT ?2", &s, err);
-    if (rc < 0)
+    sqlite3_stmt *s;
+    int rc = fm_store__page_begin(st, SELECT_ROUND " WHERE ?1 <= 0 OR id < ?1"
+                                  " ORDER BY id DESC LIMIT ?2", before_id, cap, n, &s, err);
+    if (rc < 0 || !s)
         return rc;
-    sqlite3_bind_int64(s, 1, before_id);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)(cap > INT32_MAX ? INT32_MAX : cap));
-    int step;
+    int step = SQLITE_DONE;
     while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
         rc = round_from_row(st, s, 0, &rows[*n], err);
         if (rc == 0)
@@ -525,9 +516,7 @@ int fm_store_assignment_page(fm_store *st, const fm_store_scope *who, int64_t ro
 {
     assert(st && q && n && (rows || cap == 0));
     *n = 0;
-    if (err)
-        fm_error_clear(err);
-    int rc = fm_store__check_scope(st, who, err);
+    int rc = fm_store__enter(st, who, err);
     if (rc < 0)
         return rc;
     if (q->side < -1 || q->side > 1)
@@ -572,7 +561,7 @@ int fm_store_assignment_page(fm_store *st, const fm_store_scope *who, int64_t ro
         sqlite3_bind_int(s, 5, (int)q->after->side);
         fm_store__bind_text(s, 6, q->after->student_ref);
     }
-    sqlite3_bind_int64(s, 7, (sqlite3_int64)(cap > INT32_MAX ? INT32_MAX : cap));
+    fm_store__bind_limit(s, 7, cap);
     int step;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         fm_store_assignment *a = &rows[*n];
@@ -606,9 +595,7 @@ int fm_store_assignment_set_status(fm_store *st, const fm_store_scope *who,
                                    fm_error *err)
 {
     assert(st);
-    if (err)
-        fm_error_clear(err);
-    int rc = fm_store__check_scope(st, who, err);
+    int rc = fm_store__enter(st, who, err);
     if (rc < 0)
         return rc;
     if (status != FM_ASSIGNMENT_CONFIRMED && status != FM_ASSIGNMENT_DECLINED)
@@ -682,15 +669,10 @@ int fm_store_assignment_set_status(fm_store *st, const fm_store_scope *who,
             sqlite3_bind_int(s, 2, (int)side);
             fm_store__bind_text(s, 3, student_ref);
             fm_store__bind_text(s, 4, fm_assignment_status_name(status));
-            int step = sqlite3_step(s);
-            if (step != SQLITE_DONE)
-                rc = fm_store__sql_fail(st, err, step, "changing an assignment");
+            rc = fm_store__step_done(st, s, "changing an assignment", err);
         }
         sqlite3_finalize(s);
     }
-    if (rc == 0)
-        rc = fm_store__commit(st, err);
-    else
-        fm_store__rollback(st);
+    rc = fm_store__finish(st, rc, err);
     return rc;
 }

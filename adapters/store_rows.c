@@ -121,27 +121,31 @@ static void bind_number(sqlite3_stmt *s, int i, double v)
         sqlite3_bind_null(s, i);
 }
 
-/* Joins sector codes (ids into r->sectors) with '|' into a new sqlite3
- * string (*out, sqlite3_free), or NULL for none.  A code holding '|' could
- * not be read back, and one longer than SECTOR_MAX no reader makes:
- * FM_EINVAL. */
-static int join_sectors(const fm_region *r, const int32_t *ids32, const int16_t *ids16,
-                        size_t n, char **out)
+/* ---- '|'-separated lists ------------------------------------------------------ */
+
+/* The i-th text of a list to join, written to buf if it needs to be; NULL
+ * for one that cannot be stored. */
+typedef const char *(*item_fn)(const void *ctx, size_t i, char *buf, size_t size);
+
+/* Joins the n texts of item with '|' into a new sqlite3 string (*out,
+ * sqlite3_free), or NULL for none.  FM_EINVAL for a text that cannot be
+ * stored, FM_ENOMEM. */
+static int join_list(const void *ctx, size_t n, item_fn item, char **out)
 {
     *out = NULL;
     if (n == 0)
         return 0;
     sqlite3_str *b = sqlite3_str_new(NULL);
     for (size_t i = 0; i < n; i++) {
-        int32_t id = ids32 ? ids32[i] : ids16[i];
-        if (id < 0 || (size_t)id >= r->n_sectors || strchr(r->sectors[id], '|') ||
-            strlen(r->sectors[id]) > SECTOR_MAX) {
+        char buf[16];
+        const char *text = item(ctx, i, buf, sizeof buf);
+        if (!text) {
             sqlite3_free(sqlite3_str_finish(b));
             return FM_EINVAL;
         }
         if (i > 0)
             sqlite3_str_appendchar(b, 1, '|');
-        sqlite3_str_appendall(b, r->sectors[id]);
+        sqlite3_str_appendall(b, text);
     }
     if (sqlite3_str_errcode(b) != SQLITE_OK) {
         sqlite3_free(sqlite3_str_finish(b));
@@ -151,29 +155,94 @@ static int join_sectors(const fm_region *r, const int32_t *ids32, const int16_t 
     return *out ? 0 : FM_ENOMEM;
 }
 
-/* Joins ISO weeks with '|', as join_sectors. */
+typedef struct sector_ids {
+    const fm_region *r;
+    const int32_t *ids32; /* one of the two */
+    const int16_t *ids16;
+} sector_ids;
+
+/* A code holding '|' could not be read back, and one longer than SECTOR_MAX
+ * no reader makes. */
+static const char *sector_item(const void *ctx, size_t i, char *buf, size_t size)
+{
+    (void)buf;
+    (void)size;
+    const sector_ids *c = ctx;
+    int32_t id = c->ids32 ? c->ids32[i] : c->ids16[i];
+    if (id < 0 || (size_t)id >= c->r->n_sectors || strchr(c->r->sectors[id], '|') ||
+        strlen(c->r->sectors[id]) > SECTOR_MAX)
+        return NULL;
+    return c->r->sectors[id];
+}
+
+static const char *week_item(const void *ctx, size_t i, char *buf, size_t size)
+{
+    const int32_t *weeks = ctx;
+    return week_text(weeks[i], buf, size) < 0 ? NULL : buf;
+}
+
+/* Joins sector codes (ids into r->sectors) with '|', as join_list. */
+static int join_sectors(const fm_region *r, const int32_t *ids32, const int16_t *ids16,
+                        size_t n, char **out)
+{
+    return join_list(&(sector_ids){r, ids32, ids16}, n, sector_item, out);
+}
+
+/* Joins ISO weeks with '|', as join_list. */
 static int join_weeks(const int32_t *weeks, size_t n, char **out)
 {
-    *out = NULL;
-    if (n == 0)
+    return join_list(weeks, n, week_item, out);
+}
+
+/* Called with each item of a list (not NUL-terminated); 0 to go on. */
+typedef int (*each_fn)(void *ctx, const char *item, size_t len);
+
+/* Calls each for every '|'-separated item of text (none for NULL or "");
+ * stops at, and returns, the first result that is not 0. */
+static int split_list(const char *text, each_fn each, void *ctx)
+{
+    if (!text || !*text)
         return 0;
-    sqlite3_str *b = sqlite3_str_new(NULL);
-    for (size_t i = 0; i < n; i++) {
-        char w[16];
-        if (week_text(weeks[i], w, sizeof w) < 0) {
-            sqlite3_free(sqlite3_str_finish(b));
-            return FM_EINVAL;
-        }
-        if (i > 0)
-            sqlite3_str_appendchar(b, 1, '|');
-        sqlite3_str_appendall(b, w);
+    const char *p = text;
+    for (;;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        int rc = each(ctx, p, len);
+        if (rc != 0 || !bar)
+            return rc;
+        p = bar + 1;
     }
-    if (sqlite3_str_errcode(b) != SQLITE_OK) {
-        sqlite3_free(sqlite3_str_finish(b));
-        return FM_ENOMEM;
-    }
-    *out = sqlite3_str_finish(b);
-    return *out ? 0 : FM_ENOMEM;
+}
+
+/* Interns the sector code of len bytes at p: its id; -1 for a blank or
+ * invalid code (a corrupt row); or the region's FM_ENOMEM / FM_ELIMIT. */
+static int32_t intern_code(fm_region *r, const char *p, size_t len)
+{
+    char code[256];
+    if (len == 0 || len >= sizeof code)
+        return -1;
+    memcpy(code, p, len);
+    code[len] = '\0';
+    int32_t id = fm_region_intern_sector(r, code);
+    return id == FM_EINVAL ? -1 : id;
+}
+
+typedef struct id_list {
+    fm_region *r;
+    int32_t *ids;
+    size_t max, *n;
+} id_list;
+
+static int intern_each(void *ctx, const char *p, size_t len)
+{
+    id_list *l = ctx;
+    if (*l->n >= l->max)
+        return -1;
+    int32_t id = intern_code(l->r, p, len);
+    if (id < 0)
+        return id;
+    l->ids[(*l->n)++] = id;
+    return 0;
 }
 
 /* Interns each '|'-separated code of text into ids (at most max); *n gets
@@ -183,89 +252,63 @@ static int intern_sector_list(fm_region *r, const char *text, int32_t *ids, size
                               size_t *n)
 {
     *n = 0;
-    if (!text || !*text)
-        return 0;
-    char code[256];
-    const char *p = text;
-    for (;;) {
-        const char *bar = strchr(p, '|');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == 0 || len >= sizeof code || *n >= max)
-            return -1;
-        memcpy(code, p, len);
-        code[len] = '\0';
-        int32_t id = fm_region_intern_sector(r, code);
-        if (id == FM_EINVAL)
-            return -1;
-        if (id < 0)
-            return id;
-        ids[(*n)++] = id;
-        if (!bar)
-            return 0;
-        p = bar + 1;
-    }
+    return split_list(text, intern_each, &(id_list){r, ids, max, n});
 }
 
-/* Appends the '|'-separated ISO weeks of text to r->ints: *off and *n get
- * where they are.  -1 for a week that does not parse (a corrupt row), or
- * the region's FM_ENOMEM / FM_ELIMIT. */
+typedef struct int_list {
+    fm_region *r;
+    int32_t *off, *n; /* where the list is in r->ints */
+} int_list;
+
+/* Appends v to r->ints as the next item of l. */
+static int append_int(int_list *l, int32_t v)
+{
+    int32_t at = fm_region_add_ints(l->r, &v, 1);
+    if (at < 0)
+        return at;
+    if (*l->n == 0)
+        *l->off = at;
+    ++*l->n;
+    return 0;
+}
+
+static int week_each(void *ctx, const char *p, size_t len)
+{
+    int32_t week;
+    if (week_parse(p, len, &week) != 0)
+        return -1;
+    return append_int(ctx, week);
+}
+
+static int sector_each(void *ctx, const char *p, size_t len)
+{
+    int32_t id = intern_code(((int_list *)ctx)->r, p, len);
+    if (id < 0)
+        return id;
+    return append_int(ctx, id);
+}
+
+/* Appends the items of the '|'-separated text, as each converts them, to
+ * r->ints: *off and *n get where they are.  -1 for an item that does not
+ * convert (a corrupt row), or the region's FM_ENOMEM / FM_ELIMIT. */
+static int append_list(fm_region *r, const char *text, each_fn each, int32_t *off,
+                       int32_t *n)
+{
+    *off = (int32_t)r->n_ints;
+    *n = 0;
+    return split_list(text, each, &(int_list){r, off, n});
+}
+
+/* The ISO weeks of text, as append_list. */
 static int append_weeks(fm_region *r, const char *text, int32_t *off, int32_t *n)
 {
-    *off = (int32_t)r->n_ints;
-    *n = 0;
-    if (!text || !*text)
-        return 0;
-    const char *p = text;
-    for (;;) {
-        const char *bar = strchr(p, '|');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        int32_t week;
-        if (week_parse(p, len, &week) != 0)
-            return -1;
-        int32_t at = fm_region_add_ints(r, &week, 1);
-        if (at < 0)
-            return at;
-        if (*n == 0)
-            *off = at;
-        ++*n;
-        if (!bar)
-            return 0;
-        p = bar + 1;
-    }
+    return append_list(r, text, week_each, off, n);
 }
 
-/* Interns the '|'-separated sector codes of text and appends their ids to
- * r->ints, as append_weeks. */
+/* The ids of the sector codes of text, interned, as append_list. */
 static int append_sectors(fm_region *r, const char *text, int32_t *off, int32_t *n)
 {
-    *off = (int32_t)r->n_ints;
-    *n = 0;
-    if (!text || !*text)
-        return 0;
-    const char *p = text;
-    for (;;) {
-        const char *bar = strchr(p, '|');
-        char code[256];
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == 0 || len >= sizeof code)
-            return -1;
-        memcpy(code, p, len);
-        code[len] = '\0';
-        int32_t id = fm_region_intern_sector(r, code);
-        if (id == FM_EINVAL)
-            return -1;
-        if (id < 0)
-            return id;
-        int32_t at = fm_region_add_ints(r, &id, 1);
-        if (at < 0)
-            return at;
-        if (*n == 0)
-            *off = at;
-        ++*n;
-        if (!bar)
-            return 0;
-        p = bar + 1;
-    }
+    return append_list(r, text, sector_each, off, n);
 }
 
 static const char *col_text(sqlite3_stmt *s, int i)
@@ -279,10 +322,19 @@ static int col_is_null(sqlite3_stmt *s, int i)
     return sqlite3_column_type(s, i) == SQLITE_NULL;
 }
 
+/* The location in columns i (lat) and i + 1 (lon): *has unless lat is NULL. */
+static void col_location(sqlite3_stmt *s, int i, uint8_t *has, double *lat, double *lon)
+{
+    *has = !col_is_null(s, i);
+    *lat = *has ? sqlite3_column_double(s, i) : 0.0;
+    *lon = *has ? sqlite3_column_double(s, i + 1) : 0.0;
+}
+
 /* ---- reading rows back into a region ------------------------------------------
- * Each reader steps a statement whose columns are in the order of its
- * SELECT_* text below and appends the rows to r.  They return 0, a region
- * error, the SQLite failure, or FM_EINTERNAL for a row that cannot be read. */
+ * Each reader takes the current row of a statement whose columns are in the
+ * order of its SELECT_* text below, with its ref (column 0, not NULL), and
+ * appends it to r.  They return 0, a region error, or FM_EINTERNAL for a row
+ * that cannot be read; run_reader() steps the statement. */
 
 #define SELECT_STUDENTS \
     "SELECT ref, school, birth_date, lat, lon, max_travel_km, flags, gender, sectors," \
@@ -317,158 +369,117 @@ static int region_fail(const fm_store *st, fm_error *err, int rc, const char *id
     return corrupt(st, err, id_field, ref, field);
 }
 
-static int read_students(fm_store *st, sqlite3_stmt *s, fm_region *r, fm_error *err)
+/* Interns the ref in column 1 of row ref (id_field) with intern: its id, or
+ * the failure naming field (a NULL column is a corrupt row). */
+static int32_t intern_parent(fm_store *st, sqlite3_stmt *s, const char *ref,
+                             const char *id_field, const char *field,
+                             int32_t (*intern)(fm_region *, const char *), fm_region *r,
+                             fm_error *err)
 {
-    int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *ref = col_text(s, 0), *school = col_text(s, 1);
-        if (!ref || !school)
-            return corrupt(st, err, "student_ref", ref, "student_ref");
-        fm_student x;
-        memset(&x, 0, sizeof x);
-        x.ref = (char *)ref;
-        int32_t k = fm_region_intern_school(r, school);
-        if (k < 0)
-            return region_fail(st, err, k, "student_ref", ref, "school_ref");
-        x.school = k;
-        if (fm_store__date_parse(col_text(s, 2), &x.birth_date) != 0)
-            return corrupt(st, err, "student_ref", ref, "birth_date");
-        x.lat = sqlite3_column_double(s, 3);
-        x.lon = sqlite3_column_double(s, 4);
-        x.max_travel_km = sqlite3_column_double(s, 5);
-        int flags = sqlite3_column_int(s, 6);
-        x.low_income = (flags & FLAG_LOW_INCOME) != 0;
-        x.gifted = (flags & FLAG_GIFTED) != 0;
-        x.looked_after = (flags & FLAG_LOOKED_AFTER) != 0;
-        x.needs_access = (flags & FLAG_NEEDS_ACCESS) != 0;
-        const char *g = col_text(s, 7);
-        x.gender = g ? g[0] : 0;
-        int32_t ids[FM_MAX_STUDENT_SECTORS];
-        size_t n = 0;
-        int rc = intern_sector_list(r, col_text(s, 8), ids, FM_MAX_STUDENT_SECTORS, &n);
-        if (rc != 0)
-            return region_fail(st, err, rc, "student_ref", ref, "sectors");
-        x.n_sectors = (uint8_t)n;
-        for (size_t i = 0; i < n; i++)
-            x.sectors[i] = (int16_t)ids[i];
-        rc = append_weeks(r, col_text(s, 9), &x.weeks_off, &x.n_weeks);
-        if (rc != 0)
-            return region_fail(st, err, rc, "student_ref", ref, "weeks");
-        x.wants_placement = (uint8_t)sqlite3_column_int(s, 10);
-        x.wants_mentor = (uint8_t)sqlite3_column_int(s, 11);
-        int32_t id = fm_region_add_student(r, &x);
-        if (id < 0)
-            return region_fail(st, err, id, "student_ref", ref, "student_ref");
-    }
-    return step == SQLITE_DONE ? 0 : fm_store__sql_fail(st, err, step, "reading students");
+    const char *parent = col_text(s, 1);
+    if (!parent)
+        return corrupt(st, err, id_field, ref, id_field);
+    int32_t id = intern(r, parent);
+    return id < 0 ? region_fail(st, err, id, id_field, ref, field) : id;
 }
 
-static int read_placements(fm_store *st, sqlite3_stmt *s, fm_region *r, fm_error *err)
+static int read_student(fm_store *st, sqlite3_stmt *s, const char *ref, fm_region *r,
+                        fm_error *err)
 {
-    int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *ref = col_text(s, 0), *employer = col_text(s, 1);
-        if (!ref || !employer)
-            return corrupt(st, err, "placement_ref", ref, "placement_ref");
-        fm_placement x;
-        memset(&x, 0, sizeof x);
-        x.ref = (char *)ref;
-        int32_t e = fm_region_intern_employer(r, employer);
-        if (e < 0)
-            return region_fail(st, err, e, "placement_ref", ref, "employer_ref");
-        x.employer = e;
-        x.title = (char *)col_text(s, 2);
-        int32_t sector = col_text(s, 3) ? fm_region_intern_sector(r, col_text(s, 3)) : -1;
-        if (sector < 0)
-            return region_fail(st, err, sector, "placement_ref", ref, "sector");
-        x.sector = (int16_t)sector;
-        x.capacity = sqlite3_column_int(s, 4);
-        x.has_location = !col_is_null(s, 5);
-        x.lat = x.has_location ? sqlite3_column_double(s, 5) : 0.0;
-        x.lon = x.has_location ? sqlite3_column_double(s, 6) : 0.0;
-        x.is_virtual = (uint8_t)sqlite3_column_int(s, 7);
-        x.accessible = (uint8_t)sqlite3_column_int(s, 8);
-        x.profession = (uint8_t)sqlite3_column_int(s, 9);
-        x.min_age = sqlite3_column_int(s, 10);
-        const char *week = col_text(s, 11);
-        if (week && week_parse(week, strlen(week), &x.week) != 0)
-            return corrupt(st, err, "placement_ref", ref, "week");
-        x.reserve_pct = sqlite3_column_int(s, 12);
-        int32_t id = fm_region_add_placement(r, &x);
-        if (id < 0)
-            return region_fail(st, err, id, "placement_ref", ref, "placement_ref");
-    }
-    return step == SQLITE_DONE ? 0 : fm_store__sql_fail(st, err, step, "reading placements");
+    fm_student x;
+    memset(&x, 0, sizeof x);
+    x.ref = (char *)ref;
+    x.school = intern_parent(st, s, ref, "student_ref", "school_ref",
+                             fm_region_intern_school, r, err);
+    if (x.school < 0)
+        return x.school;
+    if (fm_store__date_parse(col_text(s, 2), &x.birth_date) != 0)
+        return corrupt(st, err, "student_ref", ref, "birth_date");
+    x.lat = sqlite3_column_double(s, 3);
+    x.lon = sqlite3_column_double(s, 4);
+    x.max_travel_km = sqlite3_column_double(s, 5);
+    int flags = sqlite3_column_int(s, 6);
+    x.low_income = (flags & FLAG_LOW_INCOME) != 0;
+    x.gifted = (flags & FLAG_GIFTED) != 0;
+    x.looked_after = (flags & FLAG_LOOKED_AFTER) != 0;
+    x.needs_access = (flags & FLAG_NEEDS_ACCESS) != 0;
+    const char *g = col_text(s, 7);
+    x.gender = g ? g[0] : 0;
+    int32_t ids[FM_MAX_STUDENT_SECTORS];
+    size_t n = 0;
+    int rc = intern_sector_list(r, col_text(s, 8), ids, FM_MAX_STUDENT_SECTORS, &n);
+    if (rc != 0)
+        return region_fail(st, err, rc, "student_ref", ref, "sectors");
+    x.n_sectors = (uint8_t)n;
+    for (size_t i = 0; i < n; i++)
+        x.sectors[i] = (int16_t)ids[i];
+    rc = append_weeks(r, col_text(s, 9), &x.weeks_off, &x.n_weeks);
+    if (rc != 0)
+        return region_fail(st, err, rc, "student_ref", ref, "weeks");
+    x.wants_placement = (uint8_t)sqlite3_column_int(s, 10);
+    x.wants_mentor = (uint8_t)sqlite3_column_int(s, 11);
+    int32_t id = fm_region_add_student(r, &x);
+    return id < 0 ? region_fail(st, err, id, "student_ref", ref, "student_ref") : 0;
 }
 
-static int read_mentors(fm_store *st, sqlite3_stmt *s, fm_region *r, fm_error *err)
+static int read_placement(fm_store *st, sqlite3_stmt *s, const char *ref, fm_region *r,
+                          fm_error *err)
 {
-    int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *ref = col_text(s, 0);
-        if (!ref)
-            return corrupt(st, err, "mentor_ref", ref, "mentor_ref");
-        fm_mentor x;
-        memset(&x, 0, sizeof x);
-        x.ref = (char *)ref;
-        x.organisation = (char *)col_text(s, 1);
-        int rc = append_sectors(r, col_text(s, 2), &x.sectors_off, &x.n_sectors);
-        if (rc != 0)
-            return region_fail(st, err, rc, "mentor_ref", ref, "sectors");
-        x.capacity = sqlite3_column_int(s, 3);
-        x.has_location = !col_is_null(s, 4);
-        x.lat = x.has_location ? sqlite3_column_double(s, 4) : 0.0;
-        x.lon = x.has_location ? sqlite3_column_double(s, 5) : 0.0;
-        x.online = (uint8_t)sqlite3_column_int(s, 6);
-        x.max_travel_km = sqlite3_column_double(s, 7);
-        const char *dbs = col_text(s, 8);
-        if (dbs && fm_store__date_parse(dbs, &x.dbs_valid_until) != 0)
-            return corrupt(st, err, "mentor_ref", ref, "dbs_valid_until");
-        int32_t id = fm_region_add_mentor(r, &x);
-        if (id < 0)
-            return region_fail(st, err, id, "mentor_ref", ref, "mentor_ref");
-    }
-    return step == SQLITE_DONE ? 0 : fm_store__sql_fail(st, err, step, "reading mentors");
+    fm_placement x;
+    memset(&x, 0, sizeof x);
+    x.ref = (char *)ref;
+    x.employer = intern_parent(st, s, ref, "placement_ref", "employer_ref",
+                               fm_region_intern_employer, r, err);
+    if (x.employer < 0)
+        return x.employer;
+    x.title = (char *)col_text(s, 2);
+    int32_t sector = col_text(s, 3) ? fm_region_intern_sector(r, col_text(s, 3)) : -1;
+    if (sector < 0)
+        return region_fail(st, err, sector, "placement_ref", ref, "sector");
+    x.sector = (int16_t)sector;
+    x.capacity = sqlite3_column_int(s, 4);
+    col_location(s, 5, &x.has_location, &x.lat, &x.lon);
+    x.is_virtual = (uint8_t)sqlite3_column_int(s, 7);
+    x.accessible = (uint8_t)sqlite3_column_int(s, 8);
+    x.profession = (uint8_t)sqlite3_column_int(s, 9);
+    x.min_age = sqlite3_column_int(s, 10);
+    const char *week = col_text(s, 11);
+    if (week && week_parse(week, strlen(week), &x.week) != 0)
+        return corrupt(st, err, "placement_ref", ref, "week");
+    x.reserve_pct = sqlite3_column_int(s, 12);
+    int32_t id = fm_region_add_placement(r, &x);
+    return id < 0 ? region_fail(st, err, id, "placement_ref", ref, "placement_ref") : 0;
 }
 
-static int read_schools(fm_store *st, sqlite3_stmt *s, fm_region *r, fm_error *err)
+static int read_mentor(fm_store *st, sqlite3_stmt *s, const char *ref, fm_region *r,
+                       fm_error *err)
 {
-    int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *ref = col_text(s, 0);
-        if (!ref)
-            return corrupt(st, err, "school_ref", ref, "school_ref");
-        int has = !col_is_null(s, 2) && !col_is_null(s, 3);
-        int rc = fm_region_set_school(r, ref, col_text(s, 1),
-                                      has ? sqlite3_column_double(s, 2) : NAN,
-                                      has ? sqlite3_column_double(s, 3) : NAN, has);
-        if (rc < 0)
-            return region_fail(st, err, rc, "school_ref", ref, "school_ref");
-    }
-    return step == SQLITE_DONE ? 0 : fm_store__sql_fail(st, err, step, "reading schools");
+    fm_mentor x;
+    memset(&x, 0, sizeof x);
+    x.ref = (char *)ref;
+    x.organisation = (char *)col_text(s, 1);
+    int rc = append_sectors(r, col_text(s, 2), &x.sectors_off, &x.n_sectors);
+    if (rc != 0)
+        return region_fail(st, err, rc, "mentor_ref", ref, "sectors");
+    x.capacity = sqlite3_column_int(s, 3);
+    col_location(s, 4, &x.has_location, &x.lat, &x.lon);
+    x.online = (uint8_t)sqlite3_column_int(s, 6);
+    x.max_travel_km = sqlite3_column_double(s, 7);
+    const char *dbs = col_text(s, 8);
+    if (dbs && fm_store__date_parse(dbs, &x.dbs_valid_until) != 0)
+        return corrupt(st, err, "mentor_ref", ref, "dbs_valid_until");
+    int32_t id = fm_region_add_mentor(r, &x);
+    return id < 0 ? region_fail(st, err, id, "mentor_ref", ref, "mentor_ref") : 0;
 }
 
-/* Prepares sql, binds the texts a (?1) and b (?2) and the integer c (?3)
- * where the statement has them, and reads it with fn. */
-typedef int (*reader_fn)(fm_store *, sqlite3_stmt *, fm_region *, fm_error *);
-
-static int run_reader(fm_store *st, const char *sql, const char *a, const char *b,
-                      int64_t c, reader_fn fn, fm_region *r, fm_error *err)
+static int read_school(fm_store *st, sqlite3_stmt *s, const char *ref, fm_region *r,
+                       fm_error *err)
 {
-    sqlite3_stmt *s = NULL;
-    int rc = fm_store__prepare(st, sql, &s, err);
-    if (rc < 0)
-        return rc;
-    int np = sqlite3_bind_parameter_count(s);
-    if (np >= 1)
-        fm_store__bind_text(s, 1, a);
-    if (np >= 2)
-        fm_store__bind_text(s, 2, b);
-    if (np >= 3)
-        sqlite3_bind_int64(s, 3, c);
-    rc = fn(st, s, r, err);
-    sqlite3_finalize(s);
-    return rc;
+    int has = !col_is_null(s, 2) && !col_is_null(s, 3);
+    int rc = fm_region_set_school(r, ref, col_text(s, 1),
+                                  has ? sqlite3_column_double(s, 2) : NAN,
+                                  has ? sqlite3_column_double(s, 3) : NAN, has);
+    return rc < 0 ? region_fail(st, err, rc, "school_ref", ref, "school_ref") : 0;
 }
 
 /* ---- upserts ---------------------------------------------------------------- */
@@ -494,21 +505,55 @@ static int lookup_owner(fm_store *st, sqlite3_stmt *s, const char *ref, char *ow
     return rc;
 }
 
+/* A school or employer (who) sending row ref (id_field) of parent_ref:
+ * FM_EINVAL with field "scope" unless the parent is itself (`own` says what
+ * it may send) and no other one holds the ref already (owner: the
+ * lookup_owner statement); else 0 or the failing code. */
+static int check_own_row(fm_store *st, const fm_store_scope *who, sqlite3_stmt *owner,
+                         const char *id_field, const char *ref, const char *parent_ref,
+                         const char *own, fm_error *err)
+{
+    const char *role = fm_store_role_name(who->role);
+    char was[FM_STORE_REF_MAX + 1];
+    if (strcmp(parent_ref, who->ref) != 0) {
+        fm_store__set_row(err, "scope", id_field, ref);
+        return fm_store__fail(st, err, FM_EINVAL, "%s (%s_ref %.64s)", own, role, who->ref);
+    }
+    int rc = lookup_owner(st, owner, ref, was, sizeof was, err);
+    if (rc == 0 && strcmp(was, who->ref) != 0) {
+        fm_store__set_row(err, "scope", id_field, ref);
+        return fm_store__fail(st, err, FM_EINVAL,
+                              "this %s is held by another %s; refs must be unique across "
+                              "the region", id_field, role);
+    }
+    return rc == 1 ? 0 : rc;
+}
+
+/* A sector or week list of row ref that join_list could not store (rc):
+ * FM_EINVAL naming field sectors with message what, or FM_ENOMEM. */
+static int list_fail(const fm_store *st, fm_error *err, int rc, const char *id_field,
+                     const char *ref, const char *what)
+{
+    fm_store__set_row(err, rc == FM_EINVAL ? "sectors" : NULL, id_field, ref);
+    return fm_store__fail(st, err, rc, "%s", rc == FM_ENOMEM ? "out of memory" : what);
+}
+
 /* Steps a write statement once and resets it. */
 static int step_write(fm_store *st, sqlite3_stmt *s, const char *what, fm_error *err)
 {
-    int step = sqlite3_step(s);
-    int rc = step == SQLITE_DONE ? 0 : fm_store__sql_fail(st, err, step, what);
+    int rc = fm_store__step_done(st, s, what, err);
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     return rc;
 }
 
+/* Each put_* function stores the rows of one kind of batch b for who (whom
+ * fm_store_put_region_rows has allowed to write them), counting them in
+ * *n_rows; 0 or the failing code, with err naming the row. */
+
 static int put_students(fm_store *st, const fm_store_scope *who, const fm_region *b,
                         size_t *n_rows, fm_error *err)
 {
-    if (who->role != FM_ROLE_COORDINATOR && who->role != FM_ROLE_SCHOOL)
-        return fm_store__deny(st, who, "writing students", err);
     sqlite3_stmt *school = NULL, *owner = NULL, *up = NULL;
     char *sectors = NULL, *weeks = NULL;
     int64_t now = fm_store__now();
@@ -532,28 +577,10 @@ static int put_students(fm_store *st, const fm_store_scope *who, const fm_region
         const fm_student *x = &b->students[i];
         const char *school_ref = b->schools[x->school].ref;
         fm_store__set_row(err, NULL, "student_ref", x->ref);
-        if (who->role == FM_ROLE_SCHOOL) {
-            char was[FM_STORE_REF_MAX + 1];
-            if (strcmp(school_ref, who->ref) != 0) {
-                fm_store__set_row(err, "scope", "student_ref", x->ref);
-                rc = fm_store__fail(st, err, FM_EINVAL,
-                                    "a school may only send its own pupils "
-                                    "(school_ref %.64s)", who->ref);
-                break;
-            }
-            rc = lookup_owner(st, owner, x->ref, was, sizeof was, err);
-            if (rc == 0 && strcmp(was, who->ref) != 0) {
-                fm_store__set_row(err, "scope", "student_ref", x->ref);
-                rc = fm_store__fail(st, err, FM_EINVAL,
-                                    "this student_ref is held by another school; refs "
-                                    "must be unique across the region");
-                break;
-            }
-            if (rc == 1)
-                rc = 0;
-            if (rc < 0)
-                break;
-        }
+        if (who->role == FM_ROLE_SCHOOL &&
+            (rc = check_own_row(st, who, owner, "student_ref", x->ref, school_ref,
+                                "a school may only send its own pupils", err)) < 0)
+            break;
         char date[16];
         if (fm_store__date_text(x->birth_date, date, sizeof date) < 0) {
             fm_store__set_row(err, "birth_date", "student_ref", x->ref);
@@ -564,9 +591,8 @@ static int put_students(fm_store *st, const fm_store_scope *who, const fm_region
         if (rc == 0)
             rc = join_weeks(b->ints + x->weeks_off, (size_t)x->n_weeks, &weeks);
         if (rc < 0) {
-            fm_store__set_row(err, rc == FM_EINVAL ? "sectors" : NULL, "student_ref", x->ref);
-            rc = fm_store__fail(st, err, rc, rc == FM_ENOMEM ? "out of memory"
-                                : "a sector code or week cannot be stored");
+            rc = list_fail(st, err, rc, "student_ref", x->ref,
+                           "a sector code or week cannot be stored");
             break;
         }
         fm_store__bind_text(school, 1, school_ref);
@@ -607,8 +633,6 @@ static int put_students(fm_store *st, const fm_store_scope *who, const fm_region
 static int put_placements(fm_store *st, const fm_store_scope *who, const fm_region *b,
                           size_t *n_rows, fm_error *err)
 {
-    if (who->role != FM_ROLE_COORDINATOR && who->role != FM_ROLE_EMPLOYER)
-        return fm_store__deny(st, who, "writing placements", err);
     sqlite3_stmt *employer = NULL, *owner = NULL, *up = NULL;
     int64_t now = fm_store__now();
     int rc = fm_store__prepare(st, "INSERT INTO employers(ref) VALUES (?1)"
@@ -632,28 +656,10 @@ static int put_placements(fm_store *st, const fm_store_scope *who, const fm_regi
         const fm_placement *x = &b->placements[i];
         const char *employer_ref = b->employers[x->employer];
         fm_store__set_row(err, NULL, "placement_ref", x->ref);
-        if (who->role == FM_ROLE_EMPLOYER) {
-            char was[FM_STORE_REF_MAX + 1];
-            if (strcmp(employer_ref, who->ref) != 0) {
-                fm_store__set_row(err, "scope", "placement_ref", x->ref);
-                rc = fm_store__fail(st, err, FM_EINVAL,
-                                    "an employer may only send its own placements "
-                                    "(employer_ref %.64s)", who->ref);
-                break;
-            }
-            rc = lookup_owner(st, owner, x->ref, was, sizeof was, err);
-            if (rc == 0 && strcmp(was, who->ref) != 0) {
-                fm_store__set_row(err, "scope", "placement_ref", x->ref);
-                rc = fm_store__fail(st, err, FM_EINVAL,
-                                    "this placement_ref is held by another employer; "
-                                    "refs must be unique across the region");
-                break;
-            }
-            if (rc == 1)
-                rc = 0;
-            if (rc < 0)
-                break;
-        }
+        if (who->role == FM_ROLE_EMPLOYER &&
+            (rc = check_own_row(st, who, owner, "placement_ref", x->ref, employer_ref,
+                                "an employer may only send its own placements", err)) < 0)
+            break;
         char week[16];
         if (x->week && week_text(x->week, week, sizeof week) < 0) {
             fm_store__set_row(err, "week", "placement_ref", x->ref);
@@ -695,8 +701,7 @@ static int put_placements(fm_store *st, const fm_store_scope *who, const fm_regi
 static int put_mentors(fm_store *st, const fm_store_scope *who, const fm_region *b,
                        size_t *n_rows, fm_error *err)
 {
-    if (who->role != FM_ROLE_COORDINATOR)
-        return fm_store__deny(st, who, "writing mentors", err);
+    (void)who; /* only the coordinator writes mentors */
     sqlite3_stmt *up = NULL;
     char *sectors = NULL;
     int64_t now = fm_store__now();
@@ -721,9 +726,7 @@ static int put_mentors(fm_store *st, const fm_store_scope *who, const fm_region 
         }
         rc = join_sectors(b, b->ints + x->sectors_off, NULL, (size_t)x->n_sectors, &sectors);
         if (rc < 0) {
-            fm_store__set_row(err, rc == FM_EINVAL ? "sectors" : NULL, "mentor_ref", x->ref);
-            rc = fm_store__fail(st, err, rc, rc == FM_ENOMEM ? "out of memory"
-                                : "a sector code cannot be stored");
+            rc = list_fail(st, err, rc, "mentor_ref", x->ref, "a sector code cannot be stored");
             break;
         }
         fm_store__bind_text(up, 1, x->ref);
@@ -749,8 +752,6 @@ static int put_mentors(fm_store *st, const fm_store_scope *who, const fm_region 
 static int put_schools(fm_store *st, const fm_store_scope *who, const fm_region *b,
                        size_t *n_rows, fm_error *err)
 {
-    if (who->role != FM_ROLE_COORDINATOR && who->role != FM_ROLE_SCHOOL)
-        return fm_store__deny(st, who, "writing schools", err);
     sqlite3_stmt *up = NULL;
     int rc = fm_store__prepare(st,
         "INSERT INTO schools(ref, name, lat, lon, listed) VALUES (?1, ?2, ?3, ?4, 1)"
@@ -777,6 +778,104 @@ static int put_schools(fm_store *st, const fm_store_scope *who, const fm_region 
     return rc;
 }
 
+/* ---- the kinds of row ------------------------------------------------------- */
+
+typedef int (*reader_fn)(fm_store *, sqlite3_stmt *, const char *, fm_region *,
+                         fm_error *);
+typedef int (*put_fn)(fm_store *, const fm_store_scope *, const fm_region *, size_t *,
+                      fm_error *);
+
+/* What the public calls do per fm_store_kind. */
+typedef struct row_kind {
+    const char *id_field;  /* "student_ref": names a row in errors */
+    fm_store_role scoped;  /* the role that may act on its own rows (as well as the
+                              coordinator); FM_ROLE_NONE: the coordinator only */
+    reader_fn read;
+    const char *reading;   /* what a failed step was doing */
+    const char *load;      /* the rows of fm_store_load_region, by ref */
+    const char *page;      /* ?1 the cursor, ?2 the scope ref (NULL for the
+                              coordinator), ?3 the limit */
+    put_fn put;
+    const char *lookup;    /* withdrawal: ?1 ref -> owner, withdrawn */
+    const char *withdraw;  /* ?1 ref, ?2 now */
+} row_kind;
+
+static const row_kind kinds[] = {
+    [FM_STORE_STUDENTS] = {
+        "student_ref", FM_ROLE_SCHOOL, read_student, "reading students",
+        SELECT_STUDENTS " WHERE withdrawn_at IS NULL ORDER BY ref",
+        SELECT_STUDENTS " WHERE withdrawn_at IS NULL AND ref > ?1"
+        " AND (?2 IS NULL OR school = ?2) ORDER BY ref LIMIT ?3",
+        put_students,
+        "SELECT school, withdrawn_at IS NOT NULL FROM students WHERE ref = ?1",
+        "UPDATE students SET withdrawn_at = ?2, birth_date = NULL, lat = NULL,"
+        " lon = NULL, max_travel_km = NULL, flags = 0, gender = NULL,"
+        " sectors = NULL, weeks = NULL, wants_placement = 0, wants_mentor = 0"
+        " WHERE ref = ?1",
+    },
+    [FM_STORE_PLACEMENTS] = {
+        "placement_ref", FM_ROLE_EMPLOYER, read_placement, "reading placements",
+        SELECT_PLACEMENTS " WHERE withdrawn_at IS NULL ORDER BY ref",
+        SELECT_PLACEMENTS " WHERE withdrawn_at IS NULL AND ref > ?1"
+        " AND (?2 IS NULL OR employer = ?2) ORDER BY ref LIMIT ?3",
+        put_placements,
+        "SELECT employer, withdrawn_at IS NOT NULL FROM placements WHERE ref = ?1",
+        "UPDATE placements SET withdrawn_at = ?2 WHERE ref = ?1",
+    },
+    [FM_STORE_MENTORS] = {
+        "mentor_ref", FM_ROLE_NONE, read_mentor, "reading mentors",
+        SELECT_MENTORS " WHERE withdrawn_at IS NULL ORDER BY ref",
+        SELECT_MENTORS " WHERE withdrawn_at IS NULL AND ref > ?1"
+        " AND ?2 IS NULL ORDER BY ref LIMIT ?3",
+        put_mentors,
+        "SELECT '', withdrawn_at IS NOT NULL FROM mentors WHERE ref = ?1",
+        "UPDATE mentors SET withdrawn_at = ?2 WHERE ref = ?1",
+    },
+    [FM_STORE_SCHOOLS] = {
+        "school_ref", FM_ROLE_SCHOOL, read_school, "reading schools",
+        SELECT_SCHOOLS " WHERE listed = 1 ORDER BY ref",
+        SELECT_SCHOOLS " WHERE listed = 1 AND ref > ?1"
+        " AND (?2 IS NULL OR ref = ?2) ORDER BY ref LIMIT ?3",
+        put_schools,
+        "SELECT ref, listed = 0 FROM schools WHERE ref = ?1",
+        "UPDATE schools SET listed = 0, name = '', lat = NULL, lon = NULL"
+        " WHERE ref = ?1 AND ?2 IS NOT NULL",
+    },
+};
+
+/* The row_kind of kind, NULL for an unknown kind. */
+static const row_kind *kind_of(fm_store_kind kind)
+{
+    return kind >= FM_STORE_STUDENTS && kind <= FM_STORE_SCHOOLS ? &kinds[kind] : NULL;
+}
+
+/* Prepares sql, binds the texts a (?1) and b (?2) and the integer c (?3)
+ * where the statement has them, and reads its rows with k->read. */
+static int run_reader(fm_store *st, const row_kind *k, const char *sql, const char *a,
+                      const char *b, int64_t c, fm_region *r, fm_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = fm_store__prepare(st, sql, &s, err);
+    if (rc < 0)
+        return rc;
+    int np = sqlite3_bind_parameter_count(s);
+    if (np >= 1)
+        fm_store__bind_text(s, 1, a);
+    if (np >= 2)
+        fm_store__bind_text(s, 2, b);
+    if (np >= 3)
+        sqlite3_bind_int64(s, 3, c);
+    int step = SQLITE_DONE;
+    while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *ref = col_text(s, 0);
+        rc = ref ? k->read(st, s, ref, r, err) : corrupt(st, err, k->id_field, ref, k->id_field);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = fm_store__sql_fail(st, err, step, k->reading);
+    sqlite3_finalize(s);
+    return rc;
+}
+
 const char *fm_store_kind_name(fm_store_kind kind)
 {
     switch (kind) {
@@ -793,6 +892,36 @@ static int bad_kind(const fm_store *st, fm_error *err)
     return fm_store__fail(st, err, FM_EINVAL, "unknown kind of row");
 }
 
+/* Whether who may act on rows of kind k (within its scope). */
+static int may_act(const fm_store_scope *who, const row_kind *k)
+{
+    return who->role == FM_ROLE_COORDINATOR || who->role == k->scoped;
+}
+
+/* fm_store__deny() for "<doing> <kind name>", e.g. "listing students". */
+static int deny_kind(const fm_store *st, const fm_store_scope *who, const char *doing,
+                     fm_store_kind kind, fm_error *err)
+{
+    char what[64];
+    snprintf(what, sizeof what, "%s %s", doing, fm_store_kind_name(kind));
+    return fm_store__deny(st, who, what, err);
+}
+
+/* The end of a batch of n rows in a write transaction that ended with rc:
+ * commits (0, *n_out = n, err cleared of the row names set on the way) or
+ * rolls back (the failing code). */
+static int batch_done(fm_store *st, int rc, size_t n, size_t *n_out, fm_error *err)
+{
+    rc = fm_store__finish(st, rc, err);
+    if (rc < 0)
+        return rc;
+    if (err)
+        fm_error_clear(err);
+    if (n_out)
+        *n_out = n;
+    return 0;
+}
+
 int fm_store_put_region_rows(fm_store *st, const fm_store_scope *who,
                              const fm_region *batch, fm_store_kind kind,
                              size_t *n_rows, fm_error *err)
@@ -801,32 +930,20 @@ int fm_store_put_region_rows(fm_store *st, const fm_store_scope *who,
     size_t n = 0;
     if (n_rows)
         *n_rows = 0;
-    if (err)
-        fm_error_clear(err);
-    int rc = fm_store__check_scope(st, who, err);
+    int rc = fm_store__enter(st, who, err);
     if (rc < 0)
         return rc;
     rc = fm_store__begin_write(st, err);
     if (rc < 0)
         return rc;
-    switch (kind) {
-    case FM_STORE_STUDENTS: rc = put_students(st, who, batch, &n, err); break;
-    case FM_STORE_PLACEMENTS: rc = put_placements(st, who, batch, &n, err); break;
-    case FM_STORE_MENTORS: rc = put_mentors(st, who, batch, &n, err); break;
-    case FM_STORE_SCHOOLS: rc = put_schools(st, who, batch, &n, err); break;
-    default: rc = bad_kind(st, err); break;
-    }
-    if (rc == 0)
-        rc = fm_store__commit(st, err);
+    const row_kind *k = kind_of(kind);
+    if (!k)
+        rc = bad_kind(st, err);
+    else if (!may_act(who, k))
+        rc = deny_kind(st, who, "writing", kind, err);
     else
-        fm_store__rollback(st);
-    if (rc < 0)
-        return rc;
-    if (err)
-        fm_error_clear(err); /* the row names set on the way */
-    if (n_rows)
-        *n_rows = n;
-    return 0;
+        rc = k->put(st, who, batch, &n, err);
+    return batch_done(st, rc, n, n_rows, err);
 }
 
 /* ---- withdrawal ------------------------------------------------------------- */
@@ -838,52 +955,17 @@ int fm_store_withdraw(fm_store *st, const fm_store_scope *who, fm_store_kind kin
     assert(st && (refs || n_refs == 0));
     if (n_withdrawn)
         *n_withdrawn = 0;
-    if (err)
-        fm_error_clear(err);
-    int rc = fm_store__check_scope(st, who, err);
+    int rc = fm_store__enter(st, who, err);
     if (rc < 0)
         return rc;
 
     /* Per kind: who may, the row's owner and state, and the change. */
-    const char *lookup, *change, *id_field;
-    fm_store_role scoped; /* the role that may act on its own rows */
-    switch (kind) {
-    case FM_STORE_STUDENTS:
-        lookup = "SELECT school, withdrawn_at IS NOT NULL FROM students WHERE ref = ?1";
-        change = "UPDATE students SET withdrawn_at = ?2, birth_date = NULL, lat = NULL,"
-                 " lon = NULL, max_travel_km = NULL, flags = 0, gender = NULL,"
-                 " sectors = NULL, weeks = NULL, wants_placement = 0, wants_mentor = 0"
-                 " WHERE ref = ?1";
-        id_field = "student_ref";
-        scoped = FM_ROLE_SCHOOL;
-        break;
-    case FM_STORE_PLACEMENTS:
-        lookup = "SELECT employer, withdrawn_at IS NOT NULL FROM placements WHERE ref = ?1";
-        change = "UPDATE placements SET withdrawn_at = ?2 WHERE ref = ?1";
-        id_field = "placement_ref";
-        scoped = FM_ROLE_EMPLOYER;
-        break;
-    case FM_STORE_MENTORS:
-        lookup = "SELECT '', withdrawn_at IS NOT NULL FROM mentors WHERE ref = ?1";
-        change = "UPDATE mentors SET withdrawn_at = ?2 WHERE ref = ?1";
-        id_field = "mentor_ref";
-        scoped = FM_ROLE_NONE;
-        break;
-    case FM_STORE_SCHOOLS:
-        lookup = "SELECT ref, listed = 0 FROM schools WHERE ref = ?1";
-        change = "UPDATE schools SET listed = 0, name = '', lat = NULL, lon = NULL"
-                 " WHERE ref = ?1 AND ?2 IS NOT NULL";
-        id_field = "school_ref";
-        scoped = FM_ROLE_SCHOOL;
-        break;
-    default:
+    const row_kind *k = kind_of(kind);
+    if (!k)
         return bad_kind(st, err);
-    }
-    if (who->role != FM_ROLE_COORDINATOR && who->role != scoped) {
-        char what[64];
-        snprintf(what, sizeof what, "withdrawing %s", fm_store_kind_name(kind));
-        return fm_store__deny(st, who, what, err);
-    }
+    if (!may_act(who, k))
+        return deny_kind(st, who, "withdrawing", kind, err);
+    const char *id_field = k->id_field;
 
     sqlite3_stmt *look = NULL, *upd = NULL;
     size_t n = 0;
@@ -891,9 +973,9 @@ int fm_store_withdraw(fm_store *st, const fm_store_scope *who, fm_store_kind kin
     rc = fm_store__begin_write(st, err);
     if (rc < 0)
         return rc;
-    rc = fm_store__prepare(st, lookup, &look, err);
+    rc = fm_store__prepare(st, k->lookup, &look, err);
     if (rc == 0)
-        rc = fm_store__prepare(st, change, &upd, err);
+        rc = fm_store__prepare(st, k->withdraw, &upd, err);
     for (size_t i = 0; rc == 0 && i < n_refs; i++) {
         const char *ref = refs[i];
         if (!fm_store__valid_ref(ref)) {
@@ -935,17 +1017,7 @@ int fm_store_withdraw(fm_store *st, const fm_store_scope *who, fm_store_kind kin
     }
     sqlite3_finalize(look);
     sqlite3_finalize(upd);
-    if (rc == 0)
-        rc = fm_store__commit(st, err);
-    else
-        fm_store__rollback(st);
-    if (rc < 0)
-        return rc;
-    if (err)
-        fm_error_clear(err);
-    if (n_withdrawn)
-        *n_withdrawn = n;
-    return 0;
+    return batch_done(st, rc, n, n_withdrawn, err);
 }
 
 /* ---- lists and the region of a round ----------------------------------------- */
@@ -954,9 +1026,7 @@ int fm_store_list(fm_store *st, const fm_store_scope *who, fm_store_kind kind,
                   const char *after_ref, size_t limit, fm_region *out, fm_error *err)
 {
     assert(st && out);
-    if (err)
-        fm_error_clear(err);
-    int rc = fm_store__check_scope(st, who, err);
+    int rc = fm_store__enter(st, who, err);
     if (rc < 0)
         return rc;
     if (limit < 1 || limit > LIST_LIMIT_MAX)
@@ -965,44 +1035,14 @@ int fm_store_list(fm_store *st, const fm_store_scope *who, fm_store_kind kind,
     if (!after_ref)
         after_ref = "";
     int coord = who->role == FM_ROLE_COORDINATOR;
-    const char *sql;
-    reader_fn fn;
-    /* ?1 the cursor, ?2 the scope ref (NULL for the coordinator), ?3 limit. */
-    switch (kind) {
-    case FM_STORE_STUDENTS:
-        if (!coord && who->role != FM_ROLE_SCHOOL)
-            return fm_store__deny(st, who, "listing students", err);
-        sql = SELECT_STUDENTS " WHERE withdrawn_at IS NULL AND ref > ?1"
-              " AND (?2 IS NULL OR school = ?2) ORDER BY ref LIMIT ?3";
-        fn = read_students;
-        break;
-    case FM_STORE_PLACEMENTS:
-        if (!coord && who->role != FM_ROLE_EMPLOYER)
-            return fm_store__deny(st, who, "listing placements", err);
-        sql = SELECT_PLACEMENTS " WHERE withdrawn_at IS NULL AND ref > ?1"
-              " AND (?2 IS NULL OR employer = ?2) ORDER BY ref LIMIT ?3";
-        fn = read_placements;
-        break;
-    case FM_STORE_MENTORS:
-        if (!coord)
-            return fm_store__deny(st, who, "listing mentors", err);
-        sql = SELECT_MENTORS " WHERE withdrawn_at IS NULL AND ref > ?1"
-              " AND ?2 IS NULL ORDER BY ref LIMIT ?3";
-        fn = read_mentors;
-        break;
-    case FM_STORE_SCHOOLS:
-        if (!coord && who->role != FM_ROLE_SCHOOL)
-            return fm_store__deny(st, who, "listing schools", err);
-        sql = SELECT_SCHOOLS " WHERE listed = 1 AND ref > ?1"
-              " AND (?2 IS NULL OR ref = ?2) ORDER BY ref LIMIT ?3";
-        fn = read_schools;
-        break;
-    default:
+    const row_kind *k = kind_of(kind);
+    if (!k)
         return bad_kind(st, err);
-    }
+    if (!may_act(who, k))
+        return deny_kind(st, who, "listing", kind, err);
     fm_region_mark mark;
     fm_region_checkpoint(out, &mark);
-    rc = run_reader(st, sql, after_ref, coord ? NULL : who->ref, (int64_t)limit, fn, out,
+    rc = run_reader(st, k, k->page, after_ref, coord ? NULL : who->ref, (int64_t)limit, out,
                     err);
     if (rc < 0)
         fm_region_rollback(out, &mark);
@@ -1013,9 +1053,7 @@ int fm_store_load_region(fm_store *st, const fm_store_scope *who, fm_region *out
                          fm_error *err)
 {
     assert(st && out);
-    if (err)
-        fm_error_clear(err);
-    int rc = fm_store__check_scope(st, who, err);
+    int rc = fm_store__enter(st, who, err);
     if (rc < 0)
         return rc;
     if (who->role != FM_ROLE_COORDINATOR)
@@ -1025,21 +1063,10 @@ int fm_store_load_region(fm_store *st, const fm_store_scope *who, fm_region *out
     rc = fm_store__begin_read(st, err);
     if (rc < 0)
         return rc;
-    rc = run_reader(st, SELECT_STUDENTS " WHERE withdrawn_at IS NULL ORDER BY ref",
-                    NULL, NULL, 0, read_students, out, err);
-    if (rc == 0)
-        rc = run_reader(st, SELECT_PLACEMENTS " WHERE withdrawn_at IS NULL ORDER BY ref",
-                        NULL, NULL, 0, read_placements, out, err);
-    if (rc == 0)
-        rc = run_reader(st, SELECT_MENTORS " WHERE withdrawn_at IS NULL ORDER BY ref",
-                        NULL, NULL, 0, read_mentors, out, err);
-    if (rc == 0)
-        rc = run_reader(st, SELECT_SCHOOLS " WHERE listed = 1 ORDER BY ref",
-                        NULL, NULL, 0, read_schools, out, err);
-    if (rc == 0)
-        rc = fm_store__commit(st, err);
-    else
-        fm_store__rollback(st);
+    /* students, placements, mentors, then the listed schools */
+    for (int kind = FM_STORE_STUDENTS; rc == 0 && kind <= FM_STORE_SCHOOLS; kind++)
+        rc = run_reader(st, &kinds[kind], kinds[kind].load, NULL, NULL, 0, out, err);
+    rc = fm_store__finish(st, rc, err);
     if (rc < 0)
         fm_region_rollback(out, &mark);
     return rc;
@@ -1050,9 +1077,7 @@ int fm_store_count(fm_store *st, const fm_store_scope *who, fm_store_counts *out
 {
     assert(st && out);
     memset(out, 0, sizeof *out);
-    if (err)
-        fm_error_clear(err);
-    int rc = fm_store__check_scope(st, who, err);
+    int rc = fm_store__enter(st, who, err);
     if (rc < 0)
         return rc;
     const char *sql;

@@ -216,18 +216,12 @@ int fm_store_token_list(fm_store *st, int64_t after_id, fm_token_info *rows, siz
                         size_t *n, fm_error *err)
 {
     assert(st && n && (rows || cap == 0));
-    *n = 0;
-    if (err)
-        fm_error_clear(err);
-    if (cap == 0)
-        return 0;
-    sqlite3_stmt *s = NULL;
-    int rc = fm_store__prepare(st, "SELECT id, role, scope, created_at, revoked_at"
-                               " FROM tokens WHERE id > ?1 ORDER BY id LIMIT ?2", &s, err);
-    if (rc < 0)
+    sqlite3_stmt *s;
+    int rc = fm_store__page_begin(st, "SELECT id, role, scope, created_at, revoked_at"
+                                  " FROM tokens WHERE id > ?1 ORDER BY id LIMIT ?2",
+                                  after_id, cap, n, &s, err);
+    if (rc < 0 || !s)
         return rc;
-    sqlite3_bind_int64(s, 1, after_id);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)(cap > INT32_MAX ? INT32_MAX : cap));
     int step;
     while ((step = sqlite3_step(s)) == SQLITE_ROW)
         info_from_row(s, 0, &rows[(*n)++]);

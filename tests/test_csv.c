@@ -11,8 +11,8 @@
  * full text dump of the region before and after, checks that every lookup
  * still agrees with the arrays, and that the refs the file introduced are
  * not found.  The allocation-failure test replaces malloc & co. in this
- * executable (forwarding to glibc's __libc_* functions) to fail the N-th
- * allocation for every N; under AddressSanitizer it is skipped.
+ * executable (alloc_faults.c, forwarding to glibc's __libc_* functions) to
+ * fail the N-th allocation for every N; under AddressSanitizer it is skipped.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -27,81 +27,10 @@
 
 #include <cmocka.h>
 
+#include "alloc_faults.h"
 #include "csv_input.h"
 #include "csv_reader.h"
 #include "region.h"
-
-/* ---- allocation failure injection ------------------------------------- */
-
-#if defined(__SANITIZE_ADDRESS__)
-#define FAULTS 0
-#else
-#define FAULTS 1
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-
-static long fail_at;   /* fail the fail_at-th allocation counted; 0: never */
-static long n_counted; /* allocations since arming */
-static int failed;     /* an allocation was made to fail */
-static long live;      /* blocks allocated minus blocks freed */
-
-static int should_fail(void)
-{
-    if (fail_at <= 0)
-        return 0;
-    if (++n_counted == fail_at) {
-        failed = 1;
-        return 1;
-    }
-    return 0;
-}
-
-void *malloc(size_t n)
-{
-    if (should_fail())
-        return NULL;
-    void *p = __libc_malloc(n);
-    if (p)
-        live++;
-    return p;
-}
-
-void *calloc(size_t a, size_t b)
-{
-    if (should_fail())
-        return NULL;
-    void *p = __libc_calloc(a, b);
-    if (p)
-        live++;
-    return p;
-}
-
-void *realloc(void *old, size_t n)
-{
-    if (should_fail())
-        return NULL;
-    void *p = __libc_realloc(old, n);
-    if (p && !old)
-        live++;
-    return p;
-}
-
-void free(void *p)
-{
-    if (p)
-        live--;
-    __libc_free(p);
-}
-
-static void arm(long n)
-{
-    fail_at = n;
-    n_counted = 0;
-    failed = 0;
-}
-#endif
 
 /* ---- fixtures --------------------------------------------------------- */
 
@@ -1083,14 +1012,14 @@ static void test_alloc_failures(void **state)
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
         long n;
         for (n = 1;; n++) {
-            long live0 = live;
+            long live0 = fault_live;
             setup(state);
             char *before = dump(&R);
             fm_error err;
-            arm(n);
+            fault_arm(n);
             int rc = files[f].fn(&R, "in.csv", files[f].data, strlen(files[f].data), &W, &err);
-            int did_fail = failed;
-            arm(0);
+            int did_fail = fault_failed;
+            fault_arm(0);
             if (rc) {
                 /* libcsv retries a failed buffer growth with a smaller size, so a
                  * failed allocation need not fail the read; if it does: */
@@ -1108,7 +1037,7 @@ static void test_alloc_failures(void **state)
             }
             free(before);
             teardown(state);
-            assert_int_equal(live, live0);
+            assert_int_equal(fault_live, live0);
             if (!did_fail)
                 break;
         }

@@ -3,10 +3,10 @@
  * lookups, copies, duplicate refs, rollback, tiers, and allocation failures.
  *
  * Each test builds a region, checks it and frees it.  The allocation-failure
- * test replaces malloc/calloc/realloc/free in this executable (forwarding to
- * glibc's __libc_* functions) so that the N-th allocation fails, for every N,
- * and checks that the call fails with FM_ENOMEM, the region is unchanged and
- * nothing leaks.  Under AddressSanitizer, which owns malloc, that test is
+ * test replaces malloc/calloc/realloc/free in this executable
+ * (alloc_faults.c, forwarding to glibc's __libc_* functions) so that the
+ * N-th allocation fails, for every N, and checks that the call fails with
+ * FM_ENOMEM, the region is unchanged and nothing leaks.  Under AddressSanitizer, which owns malloc, that test is
  * skipped.
  */
 #include <math.h>
@@ -20,79 +20,8 @@
 
 #include <cmocka.h>
 
+#include "alloc_faults.h"
 #include "region.h"
-
-/* ---- allocation failure injection ------------------------------------- */
-
-#if defined(__SANITIZE_ADDRESS__)
-#define FAULTS 0
-#else
-#define FAULTS 1
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-
-static long fail_at;   /* fail the fail_at-th allocation counted; 0: never */
-static long n_counted; /* allocations since arming */
-static int failed;     /* an allocation was made to fail */
-static long live;      /* blocks allocated minus blocks freed */
-
-static int should_fail(void)
-{
-    if (fail_at <= 0)
-        return 0;
-    if (++n_counted == fail_at) {
-        failed = 1;
-        return 1;
-    }
-    return 0;
-}
-
-void *malloc(size_t n)
-{
-    if (should_fail())
-        return NULL;
-    void *p = __libc_malloc(n);
-    if (p)
-        live++;
-    return p;
-}
-
-void *calloc(size_t a, size_t b)
-{
-    if (should_fail())
-        return NULL;
-    void *p = __libc_calloc(a, b);
-    if (p)
-        live++;
-    return p;
-}
-
-void *realloc(void *old, size_t n)
-{
-    if (should_fail())
-        return NULL;
-    void *p = __libc_realloc(old, n);
-    if (p && !old)
-        live++;
-    return p;
-}
-
-void free(void *p)
-{
-    if (p)
-        live--;
-    __libc_free(p);
-}
-
-static void arm(long n)
-{
-    fail_at = n;
-    n_counted = 0;
-    failed = 0;
-}
-#endif
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -438,7 +367,7 @@ static void test_alloc_failures(void **state)
 #if FAULTS
     long n;
     for (n = 1;; n++) {
-        long live0 = live;
+        long live0 = fault_live;
         fm_region r;
         fm_region_init(&r);
         int32_t k = fm_region_intern_school(&r, "K0");
@@ -454,10 +383,10 @@ static void test_alloc_failures(void **state)
         fm_region_checkpoint(&r, &before);
 
         /* One call at a time, so that "unchanged" can be checked per call. */
-        arm(n);
+        fault_arm(n);
         int rc = region_batch(&r);
-        int did_fail = failed;
-        arm(0);
+        int did_fail = fault_failed;
+        fault_arm(0);
         if (did_fail) {
             assert_int_equal(rc, FM_ENOMEM);
         } else {
@@ -475,23 +404,23 @@ static void test_alloc_failures(void **state)
         assert_int_equal(fm_region_find_student(&r, "S-new"), -1);
         assert_int_equal(fm_region_find_school(&r, "K-new"), -1);
         fm_region_free(&r);
-        assert_int_equal(live, live0);
+        assert_int_equal(fault_live, live0);
         if (!did_fail)
             break;
     }
     assert_true(n > 15); /* the batch allocates; each allocation was failed once */
     /* Each single call: fails cleanly, leaving the region as it was. */
     for (long n = 1;; n++) {
-        long live0 = live;
+        long live0 = fault_live;
         fm_region r;
         fm_region_init(&r);
         fm_region_intern_school(&r, "K0");
         fm_region_mark before, after;
         fm_region_checkpoint(&r, &before);
-        arm(n);
+        fault_arm(n);
         int32_t rc = fm_region_intern_sector(&r, "Arts");
-        int did_fail = failed;
-        arm(0);
+        int did_fail = fault_failed;
+        fault_arm(0);
         fm_region_checkpoint(&r, &after);
         if (did_fail) {
             assert_int_equal(rc, FM_ENOMEM);
@@ -499,7 +428,7 @@ static void test_alloc_failures(void **state)
             assert_int_equal(fm_region_find_sector(&r, "arts"), -1);
         }
         fm_region_free(&r);
-        assert_int_equal(live, live0);
+        assert_int_equal(fault_live, live0);
         if (!did_fail)
             break;
     }

@@ -135,6 +135,14 @@ static fm_store *open_ok(const char *path, unsigned flags)
     return st;
 }
 
+/* Opens (creating it) the store `name` in the test directory; path gets
+ * its path. */
+static fm_store *open_new(char *path, size_t size, const char *name, unsigned flags)
+{
+    path_in(path, size, name);
+    return open_ok(path, flags);
+}
+
 /* Runs a query that gives one integer. */
 static int64_t query_int(const char *path, const char *sql)
 {
@@ -341,20 +349,57 @@ static void put_ok(fm_store *st, const fm_store_scope *who, const fm_region *r,
     assert_int_equal(n, expect);
 }
 
+/* The whole sample region, into r (initialised here). */
+static void fill_all(fm_region *r)
+{
+    fm_region_init(r);
+    fill_students(r);
+    fill_placements(r);
+    fill_mentors(r);
+    fill_schools(r);
+}
+
 /* Puts the whole sample region. */
 static void put_all(fm_store *st)
 {
     fm_region r;
-    fm_region_init(&r);
-    fill_students(&r);
-    fill_placements(&r);
-    fill_mentors(&r);
-    fill_schools(&r);
+    fill_all(&r);
     put_ok(st, &COORD, &r, FM_STORE_STUDENTS, 5);
     put_ok(st, &COORD, &r, FM_STORE_PLACEMENTS, 3);
     put_ok(st, &COORD, &r, FM_STORE_MENTORS, 2);
     put_ok(st, &COORD, &r, FM_STORE_SCHOOLS, 2);
     fm_region_free(&r);
+}
+
+/* open_new() holding the whole sample region (put_all). */
+static fm_store *open_sample(char *path, size_t size, const char *name, unsigned flags)
+{
+    fm_store *st = open_new(path, size, name, flags);
+    put_all(st);
+    return st;
+}
+
+/* Loads the whole region of st into r (initialised here) as the coordinator. */
+static void load_ok(fm_store *st, fm_region *r)
+{
+    fm_error err;
+    fm_region_init(r);
+    assert_int_equal(fm_store_load_region(st, &COORD, r, &err), 0);
+}
+
+/* Closes st, then checks the file (assert_integrity). */
+static void close_checked(fm_store *st, const char *path)
+{
+    fm_store_close(st);
+    assert_integrity(path);
+}
+
+/* Putting the rows of kind of r for who is refused: out of its scope. */
+static void put_refused(fm_store *st, const fm_store_scope *who, const fm_region *r,
+                        fm_store_kind kind, fm_error *err)
+{
+    assert_int_equal(fm_store_put_region_rows(st, who, r, kind, NULL, err), FM_EINVAL);
+    assert_string_equal(err->field, "scope");
 }
 
 static const char *sector_name(const fm_region *r, int32_t id)
@@ -449,8 +494,7 @@ static void test_create_reopen(void **state)
 {
     (void)state;
     char path[512];
-    path_in(path, sizeof path, "create.db");
-    fm_store *st = open_ok(path, 0);
+    fm_store *st = open_new(path, sizeof path, "create.db", 0);
     assert_string_equal(fm_store_path(st), path);
     fm_store_close(st);
 
@@ -476,8 +520,7 @@ static void test_create_reopen(void **state)
     assert_int_equal(c.mentors, 2);
     assert_int_equal(c.schools, 2);
     assert_int_equal(c.rounds, 0);
-    fm_store_close(st);
-    assert_integrity(path);
+    close_checked(st, path);
 }
 
 static void test_refuse_newer_and_foreign(void **state)
@@ -548,8 +591,7 @@ static void test_upsert_and_reupsert(void **state)
 {
     (void)state;
     char path[512];
-    path_in(path, sizeof path, "upsert.db");
-    fm_store *st = open_ok(path, 0);
+    fm_store *st = open_new(path, sizeof path, "upsert.db", 0);
     fm_region r;
     fm_region_init(&r);
     fill_students(&r);
@@ -599,16 +641,14 @@ static void test_upsert_and_reupsert(void **state)
                      FM_EINVAL);
     fm_region_free(&r);
 
-    fm_store_close(st);
-    assert_integrity(path);
+    close_checked(st, path);
 }
 
 static void test_bad_row_leaves_nothing(void **state)
 {
     (void)state;
     char path[512];
-    path_in(path, sizeof path, "badrow.db");
-    fm_store *st = open_ok(path, 0);
+    fm_store *st = open_new(path, sizeof path, "badrow.db", 0);
     fm_error err;
 
     fm_region r;
@@ -670,9 +710,7 @@ static void test_scope(void **state)
 {
     (void)state;
     char path[512];
-    path_in(path, sizeof path, "scope.db");
-    fm_store *st = open_ok(path, 0);
-    put_all(st);
+    fm_store *st = open_sample(path, sizeof path, "scope.db", 0);
     fm_error err;
     fm_store_scope school_a = scope_of(FM_ROLE_SCHOOL, "SCH-A");
     fm_store_scope school_b = scope_of(FM_ROLE_SCHOOL, "SCH-B");
@@ -683,9 +721,7 @@ static void test_scope(void **state)
     fm_region_init(&r);
     add_stu(&r, &pupils[1]); /* SCH-A */
     put_ok(st, &school_a, &r, FM_STORE_STUDENTS, 1);
-    assert_int_equal(fm_store_put_region_rows(st, &school_b, &r, FM_STORE_STUDENTS, NULL,
-                                              &err), FM_EINVAL);
-    assert_string_equal(err.field, "scope");
+    put_refused(st, &school_b, &r, FM_STORE_STUDENTS, &err);
     assert_string_equal(err.id, "student_ref S1");
     fm_region_free(&r);
 
@@ -694,13 +730,9 @@ static void test_scope(void **state)
     stu s1 = pupils[1];
     s1.school = "SCH-B";
     add_stu(&r, &s1);
-    assert_int_equal(fm_store_put_region_rows(st, &school_b, &r, FM_STORE_STUDENTS, NULL,
-                                              &err), FM_EINVAL);
-    assert_string_equal(err.field, "scope");
+    put_refused(st, &school_b, &r, FM_STORE_STUDENTS, &err);
     /* Nor may an employer send pupils at all. */
-    assert_int_equal(fm_store_put_region_rows(st, &emp1, &r, FM_STORE_STUDENTS, NULL, &err),
-                     FM_EINVAL);
-    assert_string_equal(err.field, "scope");
+    put_refused(st, &emp1, &r, FM_STORE_STUDENTS, &err);
     fm_region_free(&r);
 
     /* An employer's placements: its own only, and none of another's refs. */
@@ -710,18 +742,14 @@ static void test_scope(void **state)
     fm_region_free(&r);
     fm_region_init(&r);
     add_plc(&r, "P1", "EMP-1", "t", "IT", 5, 1, 51.5, -0.11, 0, 1, 14, 0, 0); /* EMP-2's */
-    assert_int_equal(fm_store_put_region_rows(st, &emp1, &r, FM_STORE_PLACEMENTS, NULL,
-                                              &err), FM_EINVAL);
-    assert_string_equal(err.field, "scope");
+    put_refused(st, &emp1, &r, FM_STORE_PLACEMENTS, &err);
     assert_string_equal(err.id, "placement_ref P1");
     fm_region_free(&r);
 
     /* Mentors are the coordinator's. */
     fm_region_init(&r);
     add_mnt(&r, "M9", "", "IT", 1, 0, 0, 0, 1, 20, 0);
-    assert_int_equal(fm_store_put_region_rows(st, &school_a, &r, FM_STORE_MENTORS, NULL,
-                                              &err), FM_EINVAL);
-    assert_string_equal(err.field, "scope");
+    put_refused(st, &school_a, &r, FM_STORE_MENTORS, &err);
     fm_region_free(&r);
 
     /* Reads are narrowed to the scope. */
@@ -769,9 +797,7 @@ static void test_withdraw(void **state)
 {
     (void)state;
     char path[512];
-    path_in(path, sizeof path, "withdraw.db");
-    fm_store *st = open_ok(path, 0);
-    put_all(st);
+    fm_store *st = open_sample(path, sizeof path, "withdraw.db", 0);
     fm_error err;
     size_t n = 99;
 
@@ -803,8 +829,7 @@ static void test_withdraw(void **state)
     assert_int_equal(n, 1);
 
     fm_region r;
-    fm_region_init(&r);
-    assert_int_equal(fm_store_load_region(st, &COORD, &r, &err), 0);
+    load_ok(st, &r);
     assert_int_equal(r.n_students, 3);
     assert_int_equal(fm_region_find_student(&r, "S2"), -1);
     assert_int_equal(fm_region_find_student(&r, "S4"), -1);
@@ -829,29 +854,20 @@ static void test_withdraw(void **state)
     assert_int_equal(fm_store_count(st, &COORD, &c, &err), 0);
     assert_int_equal(c.students, 4);
     assert_int_equal(c.schools, 1);
-    fm_store_close(st);
-    assert_integrity(path);
+    close_checked(st, path);
 }
 
 static void test_load_region_round_trip(void **state)
 {
     (void)state;
     char path[512];
-    path_in(path, sizeof path, "roundtrip.db");
-    fm_store *st = open_ok(path, 0);
-    put_all(st);
-    fm_error err;
+    fm_store *st = open_sample(path, sizeof path, "roundtrip.db", 0);
 
     fm_region want;
-    fm_region_init(&want);
-    fill_students(&want);
-    fill_placements(&want);
-    fill_mentors(&want);
-    fill_schools(&want);
+    fill_all(&want);
 
     fm_region got;
-    fm_region_init(&got);
-    assert_int_equal(fm_store_load_region(st, &COORD, &got, &err), 0);
+    load_ok(st, &got);
     assert_same_region(&want, &got);
     assert_same_region(&got, &want);
     assert_int_equal(got.n_schools, 2);
@@ -869,8 +885,7 @@ static void test_load_region_round_trip(void **state)
 
     /* Loading again gives the same region, element for element. */
     fm_region again;
-    fm_region_init(&again);
-    assert_int_equal(fm_store_load_region(st, &COORD, &again, &err), 0);
+    load_ok(st, &again);
     assert_int_equal(again.n_students, got.n_students);
     for (size_t i = 0; i < got.n_students; i++)
         assert_string_equal(again.students[i].ref, got.students[i].ref);
@@ -889,8 +904,7 @@ static void test_long_lists(void **state)
 {
     (void)state;
     char path[512];
-    path_in(path, sizeof path, "lists.db");
-    fm_store *st = open_ok(path, 0);
+    fm_store *st = open_new(path, sizeof path, "lists.db", 0);
     fm_region want;
     fm_region_init(&want);
     int32_t weeks[80];
@@ -974,13 +988,10 @@ static void test_round_lifecycle(void **state)
 {
     (void)state;
     char path[512];
-    path_in(path, sizeof path, "rounds.db");
-    fm_store *st = open_ok(path, FM_STORE_DAEMON);
-    put_all(st);
+    fm_store *st = open_sample(path, sizeof path, "rounds.db", FM_STORE_DAEMON);
     fm_error err;
     fm_region r;
-    fm_region_init(&r);
-    assert_int_equal(fm_store_load_region(st, &COORD, &r, &err), 0);
+    load_ok(st, &r);
 
     /* Bad input is refused before anything is written. */
     int64_t id = 0;
@@ -1078,16 +1089,14 @@ static void test_round_lifecycle(void **state)
     fm_store_round_free(&list[0]);
 
     fm_region_free(&r);
-    fm_store_close(st);
-    assert_integrity(path);
+    close_checked(st, path);
 }
 
 static void test_crash_recovery(void **state)
 {
     (void)state;
     char path[512];
-    path_in(path, sizeof path, "crash.db");
-    fm_store *st = open_ok(path, FM_STORE_DAEMON);
+    fm_store *st = open_new(path, sizeof path, "crash.db", FM_STORE_DAEMON);
     fm_error err;
     int64_t running = 0, queued = 0;
     assert_int_equal(fm_store_round_create(st, &COORD, 20270614, NULL, &running, &err), 0);
@@ -1117,8 +1126,7 @@ static void test_crash_recovery(void **state)
     assert_int_equal(fm_store_round_get(st, &COORD, queued, &round, &err), 0);
     assert_int_equal(round.status, FM_ROUND_QUEUED);
     fm_store_round_free(&round);
-    fm_store_close(st);
-    assert_integrity(path);
+    close_checked(st, path);
 }
 
 /* A region of 40 pupils over 2 schools, and a round over it in which each
@@ -1192,8 +1200,7 @@ static void test_assignments(void **state)
 {
     (void)state;
     char path[512];
-    path_in(path, sizeof path, "assign.db");
-    fm_store *st = open_ok(path, 0);
+    fm_store *st = open_new(path, sizeof path, "assign.db", 0);
     fm_region r;
     int64_t id = big_round(st, &r);
     fm_error err;
@@ -1285,8 +1292,7 @@ static void test_assignments(void **state)
                      FM_EINVAL);
 
     fm_region_free(&r);
-    fm_store_close(st);
-    assert_integrity(path);
+    close_checked(st, path);
 }
 
 /* The daemon's whole path with the real solver: load, solve, save. */
@@ -1294,13 +1300,10 @@ static void test_round_with_solver(void **state)
 {
     (void)state;
     char path[512];
-    path_in(path, sizeof path, "solve.db");
-    fm_store *st = open_ok(path, FM_STORE_DAEMON);
-    put_all(st);
+    fm_store *st = open_sample(path, sizeof path, "solve.db", FM_STORE_DAEMON);
     fm_error err;
     fm_region r;
-    fm_region_init(&r);
-    assert_int_equal(fm_store_load_region(st, &COORD, &r, &err), 0);
+    load_ok(st, &r);
     int64_t id = 0;
     assert_int_equal(fm_store_round_create(st, &COORD, 20270614, NULL, &id, &err), 0);
     assert_int_equal(fm_store_round_start(st, id, &err), 0);

@@ -33,6 +33,18 @@ static int pick(int n) { return (int)(rnd() % (uint64_t)n); }
 
 typedef struct area { double lat, lon, spread, max_km; } area;
 
+/* A random point of the area, wrapped across the antimeridian and clamped
+ * at the poles. */
+static void place_in(area a, double *lat, double *lon)
+{
+    *lat = a.lat + unif(-a.spread, a.spread);
+    *lon = a.lon + unif(-a.spread, a.spread);
+    if (*lon > 180) *lon -= 360;
+    if (*lon < -180) *lon += 360;
+    if (*lat > 90) *lat = 90;
+    if (*lat < -90) *lat = -90;
+}
+
 static void make_region(fm_region *r, area a, int ns, int np, int nm, int nsec)
 {
     char buf[64];
@@ -53,12 +65,7 @@ static void make_region(fm_region *r, area a, int ns, int np, int nm, int nsec)
         p.capacity = 1 + pick(3);
         p.is_virtual = pick(10) == 0;
         p.has_location = !p.is_virtual;
-        p.lat = a.lat + unif(-a.spread, a.spread);
-        p.lon = a.lon + unif(-a.spread, a.spread);
-        if (p.lon > 180) p.lon -= 360;
-        if (p.lon < -180) p.lon += 360;
-        if (p.lat > 90) p.lat = 90;
-        if (p.lat < -90) p.lat = -90;
+        place_in(a, &p.lat, &p.lon);
         p.accessible = pick(2);
         p.min_age = 14 + pick(3);
         p.week = pick(3) ? 0 : 202724 + pick(3);
@@ -77,12 +84,7 @@ static void make_region(fm_region *r, area a, int ns, int np, int nm, int nsec)
         m.capacity = 1 + pick(3);
         m.online = pick(8) == 0;
         m.has_location = !m.online;
-        m.lat = a.lat + unif(-a.spread, a.spread);
-        m.lon = a.lon + unif(-a.spread, a.spread);
-        if (m.lon > 180) m.lon -= 360;
-        if (m.lon < -180) m.lon += 360;
-        if (m.lat > 90) m.lat = 90;
-        if (m.lat < -90) m.lat = -90;
+        place_in(a, &m.lat, &m.lon);
         m.max_travel_km = unif(0, a.max_km);
         m.dbs_valid_until = pick(4) ? 20280101 : (pick(2) ? 20260101 : 0);
         assert_true(fm_region_add_mentor(r, &m) >= 0);
@@ -93,12 +95,7 @@ static void make_region(fm_region *r, area a, int ns, int np, int nm, int nsec)
         s.ref = buf;
         s.school = sch;
         s.birth_date = 20080101 + 10000 * pick(5) + 100 * pick(12);
-        s.lat = a.lat + unif(-a.spread, a.spread);
-        s.lon = a.lon + unif(-a.spread, a.spread);
-        if (s.lon > 180) s.lon -= 360;
-        if (s.lon < -180) s.lon += 360;
-        if (s.lat > 90) s.lat = 90;
-        if (s.lat < -90) s.lat = -90;
+        place_in(a, &s.lat, &s.lon);
         s.max_travel_km = pick(10) == 0 ? 0.0 : unif(0, a.max_km);
         s.needs_access = pick(5) == 0;
         s.wants_placement = pick(8) != 0;

@@ -220,11 +220,14 @@ void fm_call_finish(fm_call *call)
     call->resp.id = call->id;
     fm_code code = call->resp.error ? call->resp.error->code : FM_CODE(OK);
     int refused = code == FM_CODE(UNAUTHENTICATED) || code == FM_CODE(PERMISSION_DENIED);
-    fm_logf(refused ? FM_LOG_WARN : FM_LOG_INFO, refused ? "refused" : "request",
+    fm_logf(refused ? FM_LOG_WARN : FM_LOG_DEBUG, refused ? "refused" : "request",
             "conn=%" PRIu64 " req=%" PRIu64 " method=%s role=%s code=%s ms=%.1f%s",
             c->id, call->id, call->method ? call->method : "-", role_name(&call->who),
             fm_code_name(code), (fm_server_now() - call->started) * 1000.0,
             c->closing ? " dropped=1" : "");
+    /* Any other method may have changed what status counts. */
+    if (!call->method || strcmp(call->method, "status") != 0)
+        memset(call->srv->status_cache, 0, sizeof call->srv->status_cache);
     fm_conn_send(c, &call->resp);
     if (call->req)
         fairmatch__v1__request__free_unpacked(call->req, NULL);
@@ -234,6 +237,9 @@ void fm_call_finish(fm_call *call)
     fm_conn_call_done(c);
     fm_conn_unref(c);
 }
+
+/* Seconds a token confirmed by the store is trusted on its connection. */
+#define AUTH_RECHECK_S 1.0
 
 static int authenticate(fm_call *call, const method *m)
 {
@@ -251,6 +257,14 @@ static int authenticate(fm_call *call, const method *m)
         }
         tok = c->token;
         from_conn = 1;
+    }
+    /* The store confirmed this connection's token less than a second ago:
+     * a revocation still takes effect within a second, and a stream of
+     * requests does not cost a database lookup each. */
+    if (c->authed && (from_conn || strcmp(tok, c->token) == 0) &&
+        fm_server_now() - c->auth_checked_at < AUTH_RECHECK_S) {
+        call->who = c->who;
+        return 0;
     }
     fm_token_info info;
     fm_error err;
@@ -270,6 +284,7 @@ static int authenticate(fm_call *call, const method *m)
         return -1;
     }
     fm_conn_set_auth(c, tok, &info.scope);
+    c->auth_checked_at = fm_server_now();
     call->who = info.scope;
     return 0;
 }

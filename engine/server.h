@@ -73,13 +73,24 @@ typedef struct fm_conn {
     int authed;
     char token[FM_STORE_TOKEN_SIZE];
     fm_store_scope who;
+    double auth_checked_at;       /* when the store last confirmed the token */
     fm_upload *uploads;           /* CSV imports in progress (handlers_import.c) */
     unsigned n_uploads;
     struct fm_conn *prev, *next;
 } fm_conn;
 
+/* Row counts for the status method, kept briefly per scope so that a
+ * stream of status calls does not count a large table on every call. */
+#define FM_STATUS_CACHE 8
+typedef struct fm_status_cache {
+    fm_store_scope who;
+    fm_store_counts counts;
+    double at;                    /* 0: empty */
+} fm_status_cache;
+
 typedef struct fm_server {
     uv_loop_t *loop;
+    fm_status_cache status_cache[FM_STATUS_CACHE];
     fm_config cfg;
     fm_store *store;              /* the loop thread's connection; not owned */
     uv_tcp_t listener;

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 #include <jansson.h>
@@ -226,6 +227,13 @@ static int summary_text(const fm_region *r, const fm_round_params *p, const fm_r
     return rc;
 }
 
+/* Threads for a solve: one per CPU but one, so the loop keeps a core. */
+static int solver_threads(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus > 2 ? (int)cpus - 1 : 1;
+}
+
 static void round_work(fm_job *j, fm_store *st)
 {
     fm_error *err = &j->err;
@@ -263,6 +271,7 @@ static void round_work(fm_job *j, fm_store *st)
     memset(&params, 0, sizeof params);
     params.date = j->date;
     params.time_limit_seconds = j->time_limit;
+    params.threads = solver_threads(); /* leave a core to the event loop */
     params.cancel = round_cancel_cb;
     params.cancel_arg = j;
     if ((rc = fm_solver_run(&region, &params, &res, err)) != 0)

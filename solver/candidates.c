@@ -587,21 +587,23 @@ static int merge_parts(worker *w, int n_workers, int32_t n_students, fm_cands *o
 
 /* Threads: up to the online CPUs (at most 8), one student range each, so
  * the result does not depend on how many ran. */
-static int n_threads(size_t n_students)
+static int n_threads(size_t n_students, int wanted)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    int n = cpus < 1 ? 1 : (cpus > 8 ? 8 : (int)cpus);
+    int n = wanted > 0 ? wanted : (cpus < 1 ? 1 : (int)cpus);
+    if (n > 8)
+        n = 8;
     if (n_students < 2000)
         n = 1;
     return n;
 }
 
-static int build(const fm_region *r, int32_t date, int mentors, fm_cands *out,
-                 fm_error *err)
+int fm_cands_build(const fm_region *r, int32_t date, int mentors, int threads,
+                   fm_cands *out, fm_error *err)
 {
     target_index ix = { 0 };
     size_t nt = mentors ? r->n_mentors : r->n_placements;
-    int n_workers = n_threads(r->n_students), started = 0;
+    int n_workers = n_threads(r->n_students, threads), started = 0;
     worker *w = calloc((size_t)n_workers, sizeof *w);
     pthread_t *tid = calloc((size_t)n_workers, sizeof *tid);
     double *cos_target = malloc((nt + 1) * sizeof *cos_target);
@@ -656,13 +658,13 @@ out:
 int fm_cands_build_placements(const fm_region *r, int32_t date, fm_cands *out,
                               fm_error *err)
 {
-    return build(r, date, 0, out, err);
+    return fm_cands_build(r, date, 0, 0, out, err);
 }
 
 int fm_cands_build_mentors(const fm_region *r, int32_t date, fm_cands *out,
                            fm_error *err)
 {
-    return build(r, date, 1, out, err);
+    return fm_cands_build(r, date, 1, 0, out, err);
 }
 
 void fm_cands_free(fm_cands *c)

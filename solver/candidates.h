@@ -32,6 +32,11 @@ typedef struct fm_cands {
     int32_t n_students;
 } fm_cands;
 
+/* threads: how many threads list the pairs; 0 = one per online CPU (at
+ * most 8).  The result does not depend on it. */
+int fm_cands_build(const fm_region *r, int32_t date, int mentors, int threads,
+                   fm_cands *out, fm_error *err);
+/* fm_cands_build with threads = 0, for placements and for mentors. */
 int fm_cands_build_placements(const fm_region *r, int32_t date, fm_cands *out,
                               fm_error *err);
 int fm_cands_build_mentors(const fm_region *r, int32_t date, fm_cands *out,

@@ -96,8 +96,7 @@ static int solve_side(const fm_region *r, int mentors, const fm_round_params *pa
     int rc;
 
     double t0 = now_seconds();
-    rc = mentors ? fm_cands_build_mentors(r, params->date, &cands, err)
-                 : fm_cands_build_placements(r, params->date, &cands, err);
+    rc = fm_cands_build(r, params->date, mentors, params->threads, &cands, err);
     if (rc)
         goto out;
     double t1 = now_seconds();

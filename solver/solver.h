@@ -90,6 +90,7 @@ typedef struct fm_result {
 typedef struct fm_round_params {
     int32_t date;                 /* round date D, yyyymmdd */
     double time_limit_seconds;    /* 0 = none */
+    int threads;                  /* for listing pairs; 0 = one per CPU */
     /* Called now and then from the solving thread; return nonzero to stop. */
     int (*cancel)(void *arg);
     void *cancel_arg;

@@ -17,7 +17,10 @@
  * fetches the summary JSON and every assignment row (paged) and writes OUT
  * with the writers of `fairmatch solve` (round_export.h); a school token
  * gets the two CSV files of its own pupils only (the summary is the
- * coordinator's).  Results go to stdout, progress and warnings to stderr.
+ * coordinator's).  `round assignments` prints the rows as CSV; for an
+ * employer token the pupil columns are the pseudonym, age band, needs_access
+ * and school name the daemon gives an employer instead of the refs.  Results
+ * go to stdout, progress and warnings to stderr.
  *
  * Failure cases: bad usage or a bad local value (date, policy file): exit
  * 2.  No connection, a broken connection, a timeout, a file that cannot be
@@ -1128,7 +1131,9 @@ static void usage_assignments(FILE *f)
         "Prints the round's assignment rows the token may see, as CSV on stdout:\n"
         "side,student_ref,school_ref,tier,target_ref,employer_ref,rank,distance_km,\n"
         "utility,reason,state.  An employer token sees the matched rows of its own\n"
-        "placements, without tier, rank, distance and utility.\n"
+        "placements, and of each pupil only a pseudonym, age band, access needs and\n"
+        "school name: side,pupil_ref,age_band,needs_access,school_name,target_ref,\n"
+        "employer_ref,state (it confirms or declines by pupil_ref).\n"
         "  --side       one side only (default both)\n"
         "  --unmatched  also the rows of pupils who got nothing\n");
 }
@@ -1149,6 +1154,21 @@ static int print_assignment(const Fairmatch__V1__Assignment *a, void *arg)
     int limited = *(const int *)arg;
     char tier[16] = "", rank[16] = "", dist[32] = "", util[16] = "", reason[96];
     int matched = a->target_ref && *a->target_ref;
+    if (limited) {
+        const char *fields[] = {
+            a->side == SIDE(MENTORS) ? "mentors" : "placements", a->pupil_ref, a->age_band,
+            a->needs_access ? "1" : "0", a->school_name, a->target_ref, a->employer_ref,
+            state_name(a->state),
+        };
+        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+            if (i > 0)
+                putchar(',');
+            if (fm_result_csv_put_field(stdout, fields[i]) != 0)
+                return FM_EXIT_FAILED;
+        }
+        putchar('\n');
+        return 0;
+    }
     if (!limited) {
         snprintf(tier, sizeof tier, "%d", (int)a->tier);
         if (matched) {
@@ -1205,8 +1225,12 @@ static int cmd_round_assignments(session *s, int argc, char **argv)
     if (code != 0 || (code = session_open(s)) != 0)
         return code;
     int limited = s->role == ROLE(EMPLOYER);
-    printf("side,student_ref,school_ref,tier,target_ref,employer_ref,rank,distance_km,"
-           "utility,reason,state\n");
+    if (limited)
+        printf("side,pupil_ref,age_band,needs_access,school_name,target_ref,employer_ref,"
+               "state\n");
+    else
+        printf("side,student_ref,school_ref,tier,target_ref,employer_ref,rank,distance_km,"
+               "utility,reason,state\n");
     code = each_assignment(s, id, side, unmatched, print_assignment, &limited);
     if (fflush(stdout) != 0 && code == 0) {
         say_error("cannot write to stdout: %s", strerror(errno));

@@ -54,7 +54,7 @@
 /* ---- opening -------------------------------------------------------------- */
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define FM_STORE_SCHEMA_VERSION 1
+#define FM_STORE_SCHEMA_VERSION 2
 
 /* Longest ref (student_ref, school_ref, ...), as files.md allows. */
 #define FM_STORE_REF_MAX 64
@@ -273,6 +273,22 @@ typedef struct fm_store_assignment {
     int utility;                            /* 0 if unmatched */
     char reason[40];                        /* "outcompeted", "no_eligible:RULE", "" */
     fm_assignment_status status;
+    /* Filled only in an employer's page (fm_store_assignment_page), "" / 0
+     * otherwise: what the employer may know of the matched pupil.
+     * pupil_ref: "P-" + 10 base32 characters of a BLAKE2b keyed with the
+     * database's secret pupil key over (round, employer_ref, student_ref):
+     * the same pupil has the same pupil_ref in one round for one employer,
+     * and unrelated ones in other rounds or for other employers.
+     * age_band: the pupil's age on the round date, "<14", "14-15", "16-17"
+     * or "18+".  needs_access: the pupil's flag.  school_name: the listed
+     * name of the pupil's school, or its school_ref when it has none.
+     * These are read from the pupil's row when the page is read: once a
+     * pupil has withdrawn (personal fields erased) age_band is "" and
+     * needs_access 0; the pupil_ref and school name stay. */
+    char pupil_ref[16];
+    char age_band[8];
+    int needs_access;
+    char school_name[256];                  /* cut at a UTF-8 character boundary */
 } fm_store_assignment;
 
 /* What a page of assignments holds.  A zeroed struct with side = -1 means
@@ -288,8 +304,11 @@ typedef struct fm_store_assignment_query {
 /* Up to cap rows of round round_id, ordered by (side, student_ref) -- the
  * order of the result files -- matching q and the caller's scope: a school
  * sees its pupils' rows (both sides), an employer the placement rows of its
- * own placements (matched ones only).  *n gets how many were filled; fewer
- * than cap means the last page. */
+ * own placements (matched ones only), ordered by pupil_ref instead, with the
+ * employer fields filled (see fm_store_assignment); an employer's next page
+ * starts after q->after->pupil_ref, so its page cursor never needs the real
+ * student_ref.  *n gets how many were filled; fewer than cap means the last
+ * page. */
 int fm_store_assignment_page(fm_store *st, const fm_store_scope *who,
                              int64_t round_id, const fm_store_assignment_query *q,
                              fm_store_assignment *rows, size_t cap, size_t *n,
@@ -298,7 +317,8 @@ int fm_store_assignment_page(fm_store *st, const fm_store_scope *who,
 /* Confirms or declines a proposed assignment of a done round: proposed ->
  * confirmed or declined, confirmed -> declined; setting the status it
  * already has is a no-op.  The coordinator may set any row, a school its
- * pupils' rows, an employer the rows of its placements.  An unmatched row,
+ * pupils' rows, an employer the rows of its placements; an employer may name
+ * the pupil by the pupil_ref its page showed (or by the student_ref).  An unmatched row,
  * a round not done, or another transition is FM_EINVAL. */
 int fm_store_assignment_set_status(fm_store *st, const fm_store_scope *who,
                                    int64_t round_id, fm_store_side side,

@@ -14,7 +14,11 @@
  * first takes an exclusive flock() on "<path>.lock" (a separate file, so
  * that closing it can never drop SQLite's own POSIX locks on the database),
  * and marks rounds left `running` by a crash `failed` with
- * FM_STORE_INTERRUPTED, in the same transaction as the migration.
+ * FM_STORE_INTERRUPTED, in the same transaction as the migration.  In that
+ * transaction too it reads the database's pupil key (table secrets), making
+ * it from randombytes_buf() the first time, keeps it in the fm_store, and
+ * registers the SQL function fm_pupil_ref(round_id, employer_ref,
+ * student_ref) (fm_store__pupil_ref, direct use only) on the connection.
  *
  * Failure cases: the file cannot be created or opened, is a symlink, is
  * not a SQLite database or is another application's (FM_EINVAL or FM_EIO);
@@ -33,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
@@ -183,6 +188,14 @@ static const char *const migrations[FM_STORE_SCHEMA_VERSION] = {
     " revoked_at INTEGER,"
     " CHECK ((role = 'coordinator') = (scope IS NULL))"
     ") STRICT;",
+
+    /* 1 -> 2: per-database secrets.  'pupil_key' (32 random bytes, made by
+     * ensure_pupil_key() on the first open at this version) keys the
+     * pseudonyms employers see instead of student refs. */
+    "CREATE TABLE secrets ("
+    " name TEXT NOT NULL PRIMARY KEY,"
+    " value BLOB NOT NULL CHECK (length(value) = 32)"
+    ") STRICT, WITHOUT ROWID;",
 };
 
 /* ---- shared helpers (store_private.h) ------------------------------------- */
@@ -547,6 +560,95 @@ static int migrate(fm_store *st, fm_error *err)
     return fm_store__exec(st, sql, err);
 }
 
+/* ---- the pupil key and pseudonyms ------------------------------------------ */
+
+void fm_store__pupil_ref(const fm_store *st, int64_t round_id, const char *employer_ref,
+                         const char *student_ref, char *out)
+{
+    static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    unsigned char hash[crypto_generichash_BYTES], id[8];
+    for (int i = 0; i < 8; i++)
+        id[i] = (unsigned char)((uint64_t)round_id >> (56 - 8 * i));
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, st->pupil_key, sizeof st->pupil_key, sizeof hash);
+    crypto_generichash_update(&h, id, sizeof id);
+    crypto_generichash_update(&h, (const unsigned char *)employer_ref,
+                              strlen(employer_ref) + 1); /* with its NUL */
+    crypto_generichash_update(&h, (const unsigned char *)student_ref, strlen(student_ref));
+    crypto_generichash_final(&h, hash, sizeof hash);
+    out[0] = 'P';
+    out[1] = '-';
+    uint64_t bits = 0;
+    for (int i = 0; i < 7; i++)
+        bits = bits << 8 | hash[i];                  /* 56 bits; the top 50 are used */
+    for (int i = 0; i < 10; i++)
+        out[2 + i] = b32[(bits >> (51 - 5 * i)) & 31];
+    out[12] = '\0';
+    sodium_memzero(&h, sizeof h);
+}
+
+/* SQL fm_pupil_ref(round_id, employer_ref, student_ref): NULL if an
+ * argument is NULL. */
+static void sql_pupil_ref(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const fm_store *st = sqlite3_user_data(ctx);
+    const unsigned char *emp = sqlite3_value_text(argv[1]);
+    const unsigned char *stu = sqlite3_value_text(argv[2]);
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL || !emp || !stu) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    char out[FM_STORE__PUPIL_REF_SIZE];
+    fm_store__pupil_ref(st, sqlite3_value_int64(argv[0]), (const char *)emp,
+                        (const char *)stu, out);
+    sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+}
+
+/* Inside the open transaction: reads the pupil key, making it on first use,
+ * and registers fm_pupil_ref(). */
+static int ensure_pupil_key(fm_store *st, fm_error *err)
+{
+    if (sodium_init() < 0)
+        return fm_store__fail(st, err, FM_EINTERNAL, "libsodium cannot start");
+    sqlite3_stmt *s = NULL;
+    int rc = fm_store__prepare(st, "SELECT value FROM secrets WHERE name = 'pupil_key'",
+                               &s, err);
+    if (rc < 0)
+        return rc;
+    int step = sqlite3_step(s);
+    int found = 0;
+    if (step == SQLITE_ROW && sqlite3_column_bytes(s, 0) == (int)sizeof st->pupil_key) {
+        memcpy(st->pupil_key, sqlite3_column_blob(s, 0), sizeof st->pupil_key);
+        found = 1;
+    } else if (step != SQLITE_DONE) {
+        rc = step == SQLITE_ROW
+                 ? fm_store__fail(st, err, FM_EINTERNAL, "the stored pupil key is corrupt")
+                 : fm_store__sql_fail(st, err, step, "reading the pupil key");
+    }
+    sqlite3_finalize(s);
+    if (rc == 0 && !found) {
+        randombytes_buf(st->pupil_key, sizeof st->pupil_key);
+        rc = fm_store__prepare(st, "INSERT INTO secrets(name, value)"
+                               " VALUES ('pupil_key', ?1)", &s, err);
+        if (rc == 0) {
+            sqlite3_bind_blob(s, 1, st->pupil_key, (int)sizeof st->pupil_key,
+                              SQLITE_STATIC);
+            rc = fm_store__step_done(st, s, "storing the pupil key", err);
+        }
+        sqlite3_finalize(s);
+    }
+    if (rc == 0) {
+        int frc = sqlite3_create_function_v2(st->db, "fm_pupil_ref", 3,
+                                             SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+                                             SQLITE_DIRECTONLY, st, sql_pupil_ref,
+                                             NULL, NULL, NULL);
+        if (frc != SQLITE_OK)
+            rc = fm_store__sql_fail(st, err, frc, "registering fm_pupil_ref");
+    }
+    return rc;
+}
+
 /* Inside the open transaction, daemon only: rounds a crash left running. */
 static int recover(fm_store *st, fm_error *err)
 {
@@ -651,6 +753,8 @@ int fm_store_open(const char *path, unsigned flags, fm_store **out, fm_error *er
     if (rc < 0)
         goto fail;
     rc = migrate(st, err);
+    if (rc == 0)
+        rc = ensure_pupil_key(st, err);
     if (rc == 0 && (flags & FM_STORE_DAEMON))
         rc = recover(st, err);
     rc = fm_store__finish(st, rc, err);
@@ -680,6 +784,7 @@ void fm_store_close(fm_store *st)
     }
     if (st->lock_fd >= 0)
         close(st->lock_fd); /* after SQLite: another daemon may start now */
+    sodium_memzero(st->pupil_key, sizeof st->pupil_key);
     sqlite3_free(st);
 }
 

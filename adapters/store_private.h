@@ -20,7 +20,20 @@ struct fm_store {
     sqlite3 *db;
     int lock_fd;       /* FM_STORE_DAEMON: the flock()ed file, else -1 */
     char path[256];    /* for messages, truncated */
+    unsigned char pupil_key[32]; /* the secrets row 'pupil_key' (store_open.c) */
 };
+
+/* Longest employer-facing pupil pseudonym, NUL included ("P-" + 10 chars). */
+#define FM_STORE__PUPIL_REF_SIZE 13
+
+/* The employer-facing pseudonym of a pupil: "P-" and the first 10 base32
+ * characters (50 bits) of BLAKE2b-256 keyed with st->pupil_key over the
+ * round id (8 bytes, big-endian), employer_ref, a NUL, and student_ref.
+ * Stable within one round for one employer, unlinkable across rounds and
+ * employers, not reversible without the key.  out holds
+ * FM_STORE__PUPIL_REF_SIZE bytes. */
+void fm_store__pupil_ref(const fm_store *st, int64_t round_id, const char *employer_ref,
+                         const char *student_ref, char *out);
 
 /* Sets code and message with file = the database path; returns code. */
 int fm_store__fail(const fm_store *st, fm_error *err, int code, const char *fmt, ...)

@@ -11,8 +11,12 @@
  * (fm_store_round_fail).  Users read a round (fm_store_round_get, _list),
  * page through its assignments in result-file order (side, student_ref),
  * narrowed to their scope, and confirm or decline proposed assignments
- * (fm_store_assignment_set_status).  A round a crash left running is marked
- * failed when the daemon next opens the store (store_open.c).
+ * (fm_store_assignment_set_status).  An employer's page is joined at read
+ * time with the pupil, school and round rows for what it may know of each
+ * matched pupil (a keyed pseudonym, age band, needs_access, school name; see
+ * fm_store_assignment), ordered and paged by the pseudonym; an employer may
+ * confirm or decline by that pseudonym.  A round a crash left running is
+ * marked failed when the daemon next opens the store (store_open.c).
  *
  * Failure cases: a transition from the wrong state (finishing a round that
  * is not running, failing a done one) is FM_EINVAL naming the round; an
@@ -509,6 +513,51 @@ int fm_store_round_list(fm_store *st, int64_t before_id, fm_store_round *rows,
 
 /* ---- assignments ------------------------------------------------------------------ */
 
+/* The age band of a pupil born on birth (yyyymmdd) on the round date;
+ * "" when the birth date is gone (withdrawn) or unreadable. */
+static const char *age_band(const char *birth_text, const char *date_text)
+{
+    int32_t birth, date;
+    if (!birth_text || !date_text || fm_store__date_parse(birth_text, &birth) != 0 ||
+        fm_store__date_parse(date_text, &date) != 0)
+        return "";
+    int age = date / 10000 - birth / 10000 - (date % 10000 < birth % 10000 ? 1 : 0);
+    if (age < 14)
+        return "<14";
+    if (age < 16)
+        return "14-15";
+    if (age < 18)
+        return "16-17";
+    return "18+";
+}
+
+/* Copies text into buf, cutting at a UTF-8 character boundary. */
+static void copy_utf8(char *buf, size_t size, const char *text)
+{
+    size_t n = strlen(text);
+    if (n >= size) {
+        n = size - 1;
+        while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+}
+
+/* The employer columns (11: pupil, 12: birth_date, 13: flags, 14: school
+ * name, 15: round date) of an employer's page row into a. */
+static void employer_fields(sqlite3_stmt *s, fm_store_assignment *a)
+{
+    fm_store__column_copy(s, 11, a->pupil_ref, sizeof a->pupil_ref);
+    snprintf(a->age_band, sizeof a->age_band, "%s",
+             age_band((const char *)sqlite3_column_text(s, 12),
+                      (const char *)sqlite3_column_text(s, 15)));
+    a->needs_access = (sqlite3_column_int(s, 13) & 8) != 0; /* FLAG_NEEDS_ACCESS */
+    const char *name = (const char *)sqlite3_column_text(s, 14);
+    copy_utf8(a->school_name, sizeof a->school_name,
+              name && *name ? name : a->school_ref);
+}
+
 int fm_store_assignment_page(fm_store *st, const fm_store_scope *who, int64_t round_id,
                              const fm_store_assignment_query *q,
                              fm_store_assignment *rows, size_t cap, size_t *n,
@@ -543,8 +592,24 @@ int fm_store_assignment_page(fm_store *st, const fm_store_scope *who, int64_t ro
         (q->employer_ref && strcmp(q->employer_ref, employer) != 0))
         return 0; /* asked for rows outside the scope: there are none to see */
 
+    /* An employer's rows (placement side, matched) are joined with the
+     * pupil, the school and the round for what the employer may know of the
+     * pupil, and ordered by the pseudonym so that the page cursor is one. */
+    int emp = who->role == FM_ROLE_EMPLOYER;
     sqlite3_stmt *s = NULL;
-    rc = fm_store__prepare(st,
+    rc = fm_store__prepare(st, emp ?
+        "SELECT a.side, a.student_ref, a.school_ref, a.tier, a.target_ref, a.employer_ref,"
+        " a.rank, a.distance_km, a.utility, a.reason, a.status,"
+        " fm_pupil_ref(a.round_id, a.employer_ref, a.student_ref) AS pupil,"
+        " p.birth_date, p.flags, k.name, r.date"
+        " FROM assignments a JOIN rounds r ON r.id = a.round_id"
+        " LEFT JOIN students p ON p.ref = a.student_ref"
+        " LEFT JOIN schools k ON k.ref = a.school_ref"
+        " WHERE a.round_id = ?1 AND a.side = ?2 AND a.employer_ref = ?4"
+        " AND (?3 IS NULL OR a.school_ref = ?3)"
+        " AND (?6 IS NULL OR pupil > ?6)"
+        " ORDER BY pupil, a.student_ref LIMIT ?7"
+        :
         "SELECT side, student_ref, school_ref, tier, target_ref, employer_ref, rank,"
         " distance_km, utility, reason, status FROM assignments"
         " WHERE round_id = ?1 AND (?2 < 0 OR side = ?2)"
@@ -558,8 +623,9 @@ int fm_store_assignment_page(fm_store *st, const fm_store_scope *who, int64_t ro
     fm_store__bind_text(s, 3, school);
     fm_store__bind_text(s, 4, employer);
     if (q->after) {
-        sqlite3_bind_int(s, 5, (int)q->after->side);
-        fm_store__bind_text(s, 6, q->after->student_ref);
+        if (!emp)
+            sqlite3_bind_int(s, 5, (int)q->after->side);
+        fm_store__bind_text(s, 6, emp ? q->after->pupil_ref : q->after->student_ref);
     }
     fm_store__bind_limit(s, 7, cap);
     int step;
@@ -579,6 +645,8 @@ int fm_store_assignment_page(fm_store *st, const fm_store_scope *who, int64_t ro
         a->utility = sqlite3_column_int(s, 8);
         fm_store__column_copy(s, 9, a->reason, sizeof a->reason);
         a->status = assignment_parse((const char *)sqlite3_column_text(s, 10));
+        if (emp)
+            employer_fields(s, a);
         ++*n;
     }
     if (step != SQLITE_DONE) {
@@ -619,18 +687,27 @@ int fm_store_assignment_set_status(fm_store *st, const fm_store_scope *who,
                             fm_round_status_name(rs));
     }
     sqlite3_stmt *s = NULL;
+    /* An employer names a pupil by the student_ref or by the pupil_ref of
+     * one of its own rows; a row of its own is preferred. */
     if (rc == 0)
-        rc = fm_store__prepare(st, "SELECT school_ref, employer_ref, status FROM assignments"
-                               " WHERE round_id = ?1 AND side = ?2 AND student_ref = ?3",
-                               &s, err);
+        rc = fm_store__prepare(st, "SELECT school_ref, employer_ref, status, student_ref"
+                               " FROM assignments"
+                               " WHERE round_id = ?1 AND side = ?2 AND (student_ref = ?3"
+                               " OR (?4 IS NOT NULL AND employer_ref = ?4"
+                               " AND fm_pupil_ref(round_id, employer_ref, student_ref) = ?3))"
+                               " ORDER BY employer_ref IS ?4 DESC LIMIT 1", &s, err);
     fm_assignment_status was = FM_ASSIGNMENT_UNMATCHED;
+    char real_ref[FM_STORE_REF_MAX + 1] = "";
     if (rc == 0) {
         sqlite3_bind_int64(s, 1, round_id);
         sqlite3_bind_int(s, 2, (int)side);
         fm_store__bind_text(s, 3, student_ref);
+        if (who->role == FM_ROLE_EMPLOYER)
+            fm_store__bind_text(s, 4, who->ref);
         int step = sqlite3_step(s);
         int mine = 0;
         if (step == SQLITE_ROW) {
+            fm_store__column_copy(s, 3, real_ref, sizeof real_ref);
             const char *school = (const char *)sqlite3_column_text(s, 0);
             const char *employer = (const char *)sqlite3_column_text(s, 1);
             mine = who->role == FM_ROLE_COORDINATOR ||
@@ -667,7 +744,7 @@ int fm_store_assignment_set_status(fm_store *st, const fm_store_scope *who,
         if (rc == 0) {
             sqlite3_bind_int64(s, 1, round_id);
             sqlite3_bind_int(s, 2, (int)side);
-            fm_store__bind_text(s, 3, student_ref);
+            fm_store__bind_text(s, 3, real_ref);
             fm_store__bind_text(s, 4, fm_assignment_status_name(status));
             rc = fm_store__step_done(st, s, "changing an assignment", err);
         }

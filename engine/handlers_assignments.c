@@ -7,11 +7,14 @@
  * token's scope row by row: a school sees its own pupils' rows (both
  * sides), an employer the matched placement rows of its own placements,
  * the coordinator everything.  An employer's rows carry only side,
- * student_ref, school_ref, target_ref, employer_ref and state.  Unmatched
- * rows are left out unless include_unmatched.  The page token is
- * "<side>:<student_ref>" of the last row the store returned (opaque to
- * clients).  decide_assignment sets confirmed / declined through the store,
- * which checks scope and the transition.
+ * target_ref, employer_ref and state, and of the pupil only what the store
+ * gives an employer: pupil_ref (a keyed pseudonym), age_band, needs_access
+ * and school_name -- never the student_ref, school_ref, birth date or
+ * location.  Unmatched rows are left out unless include_unmatched.  The page
+ * token is "<side>:<student_ref>" of the last row the store returned, or
+ * for an employer "0:<pupil_ref>" (opaque to clients).  decide_assignment
+ * sets confirmed / declined through the store, which checks scope and the
+ * transition (an employer may name the pupil by its pupil_ref).
  *
  * Failure cases: unknown round (NOT_FOUND), round not done
  * (FAILED_PRECONDITION), bad side / decision / ref / page token
@@ -91,6 +94,7 @@ static int parse_token(const char *tok, fm_store_assignment *after)
     memset(after, 0, sizeof(*after));
     after->side = tok[0] == '1' ? FM_SIDE_MENTOR : FM_SIDE_PLACEMENT;
     snprintf(after->student_ref, sizeof after->student_ref, "%s", tok + 2);
+    snprintf(after->pupil_ref, sizeof after->pupil_ref, "%.15s", tok + 2);
     return 0;
 }
 
@@ -102,13 +106,19 @@ static Fairmatch__V1__Assignment *row_out(fm_arena *a, const fm_store_assignment
         return NULL;
     fairmatch__v1__assignment__init(w);
     w->side = side_of(row->side);
-    w->student_ref = fm_arena_str(a, row->student_ref);
-    w->school_ref = fm_arena_str(a, row->school_ref);
     w->target_ref = fm_arena_str(a, row->target_ref);
     w->employer_ref = fm_arena_str(a, row->employer_ref);
     w->state = state_of(row->status);
-    if (limited)
+    if (limited) {
+        /* student_ref and school_ref stay "" (the init value). */
+        w->pupil_ref = fm_arena_str(a, row->pupil_ref);
+        w->age_band = fm_arena_str(a, row->age_band);
+        w->needs_access = row->needs_access != 0;
+        w->school_name = fm_arena_str(a, row->school_name);
         return w;
+    }
+    w->student_ref = fm_arena_str(a, row->student_ref);
+    w->school_ref = fm_arena_str(a, row->school_ref);
     w->tier = row->tier;
     w->rank = row->rank;
     w->distance_km = row->distance_km;
@@ -183,7 +193,8 @@ void fm_handle_list_assignments(fm_call *call)
     r->assignments = list;
     r->next_page_token = n == cap && n > 0
                              ? fm_arena_printf(a, "%d:%s", rows[n - 1].side == FM_SIDE_MENTOR,
-                                               rows[n - 1].student_ref)
+                                               limited ? rows[n - 1].pupil_ref
+                                                       : rows[n - 1].student_ref)
                              : (char *)"";
     call->resp.list_assignments = r;
     call->resp.result_case = FAIRMATCH__V1__RESPONSE__RESULT_LIST_ASSIGNMENTS;

@@ -21,7 +21,10 @@ the daemon with the python3-protobuf client of wire_client.py:
     binary is given and works;
   - assignments paged (page size 7) equal to one big page, and scoped: a
     school sees only its pupils, an employer only matched rows of its own
-    placements without tier/rank/utility; confirm / decline, and refusals;
+    placements without tier/rank/utility and, of each pupil, only a
+    pseudonym (stable in the round, also its page cursor and the name it
+    confirms by), age band, needs_access and school name -- no student_ref,
+    school_ref or birth date; confirm / decline, and refusals;
   - the idle timeout closes a silent connection; pipelined requests on one
     connection are all answered by id while a round runs; a client that
     pipelines big answers without reading is paused (write-queue
@@ -447,6 +450,58 @@ def test_assignments(schema, port, tokens, rid, region):
               a.rank == 0 and not a.reason for a in rows),
           "an employer sees only matched rows of its placements, limited fields (%d)" % len(rows))
 
+    # What an employer sees of its pupils: a pseudonym, age band, needs_access
+    # and the school's name -- never the student_ref, school_ref or birth date.
+    schools, students, _, _ = region
+    by_ref = {x["student_ref"]: x for x in students}
+    names = {x[0]: x[1] for x in schools}
+
+    def band(birth):
+        y, m, d = (int(v) for v in birth.split("-"))
+        ry, rm, rd = (int(v) for v in ROUND_DATE.split("-"))
+        age = ry - y - ((rm, rd) < (m, d))
+        return "<14" if age < 14 else "14-15" if age < 16 else "16-17" if age < 18 else "18+"
+
+    check(all(re.fullmatch(r"P-[A-Z2-7]{10}", a.pupil_ref) and not a.student_ref and
+              not a.school_ref and a.age_band in ("<14", "14-15", "16-17", "18+") and
+              a.school_name for a in rows) and len({a.pupil_ref for a in rows}) == len(rows),
+          "an employer's rows carry a pseudonym, age band and school name, no refs")
+    want = {}
+    for a in mine:
+        x = by_ref.get(a.student_ref)
+        if x:
+            k = (a.target_ref, band(x["birth_date"]), x["needs_access"] == "1",
+                 names.get(a.school_ref, a.school_ref))
+            want[k] = want.get(k, 0) + 1
+    got = {}
+    for a in rows:
+        k = (a.target_ref, a.age_band, a.needs_access, a.school_name)
+        got[k] = got.get(k, 0) + 1
+    check(want and all(got.get(k, 0) >= n for k, n in want.items()),
+          "... and they are the matched pupils' real age bands, needs_access and schools")
+    secrets = set()
+    for a in mine:
+        secrets.add(a.student_ref)
+        secrets.add(a.school_ref)
+        if a.student_ref in by_ref:
+            secrets.add(by_ref[a.student_ref]["birth_date"])
+    wire = b"".join(a.SerializeToString() for a in rows)
+    check(not [t for t in secrets if t.encode() in wire],
+          "no student_ref, school_ref or birth date in an employer's rows")
+    r, small = wc.all_assignments(schema, e, rid, unmatched=True, page=2)
+    check(not r.HasField("error") and
+          [a.pupil_ref for a in small] == [a.pupil_ref for a in rows] and
+          all(len(r2.list_assignments.next_page_token) < 20 and
+              "S0" not in r2.list_assignments.next_page_token for r2 in [r]),
+          "an employer pages by pseudonym (pages of 2 give the same rows)")
+    r = e.call("list_assignments", round_id=rid, page_size=1)
+    tok = r.list_assignments.next_page_token
+    check(not r.HasField("error") and (not tok or tok[2:] == r.list_assignments.assignments[0]
+                                       .pupil_ref), "an employer's page token is a pseudonym")
+    r2 = wc.all_assignments(schema, e, rid, page=50)[1]
+    check([a.pupil_ref for a in r2] == [a.pupil_ref for a in rows],
+          "the pseudonyms are stable within the round")
+
     # Confirm / decline.
     if mine:
         a = mine[0]
@@ -470,6 +525,21 @@ def test_assignments(schema, port, tokens, rid, region):
                                                        code(schema, "FAILED_PRECONDITION")),
               "an employer confirming another employer's row: refused (%s)" %
               schema.code_names.get(r.error.code))
+    # An employer confirms by pseudonym; the real row changes.
+    proposed = [a for a in wc.all_assignments(schema, e, rid, page=50)[1]
+                if a.state == schema.enum("STATE_PROPOSED")]
+    if proposed:
+        before = sum(1 for a in wc.all_assignments(schema, c, rid, page=500)[1]
+                     if a.state == schema.enum("STATE_CONFIRMED"))
+        r = e.call("decide_assignment", round_id=rid, side=P, student_ref=proposed[0].pupil_ref,
+                   decision=schema.enum("DECISION_CONFIRM"))
+        after_rows = wc.all_assignments(schema, c, rid, page=500)[1]
+        now = [a for a in wc.all_assignments(schema, e, rid, page=50)[1]
+               if a.pupil_ref == proposed[0].pupil_ref]
+        check(not r.HasField("error") and
+              sum(1 for a in after_rows if a.state == schema.enum("STATE_CONFIRMED")) ==
+              before + 1 and now and now[0].state == schema.enum("STATE_CONFIRMED"),
+              "an employer confirms a pupil by its pseudonym")
     if unmatched:
         r = c.call("decide_assignment", round_id=rid, side=unmatched[0].side,
                    student_ref=unmatched[0].student_ref,

@@ -1187,13 +1187,198 @@ static size_t page_all(fm_store *st, const fm_store_scope *who, int64_t id, int 
         if (n)
             q.after = &all[total - 1];
     } while (n == 3);
+    /* Result-file order; an employer's rows (one side) go by pupil_ref. */
+    int emp = who->role == FM_ROLE_EMPLOYER;
     for (size_t i = 1; i < total; i++) {
         int order = all[i - 1].side != all[i].side
                         ? (all[i - 1].side < all[i].side ? -1 : 1)
-                        : strcmp(all[i - 1].student_ref, all[i].student_ref);
+                        : emp ? strcmp(all[i - 1].pupil_ref, all[i].pupil_ref)
+                              : strcmp(all[i - 1].student_ref, all[i].student_ref);
         assert_true(order < 0);
     }
     return total;
+}
+
+/* The employer pseudonym as store.h documents it, computed here from the
+ * key in the database file: "P-" and 10 base32 characters of BLAKE2b-256
+ * keyed with secrets.pupil_key over the round id (8 bytes, big-endian),
+ * employer_ref, NUL, student_ref. */
+static void expected_pupil_ref(const char *path, int64_t round_id, const char *employer,
+                               const char *student, char out[16])
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM secrets WHERE name ="
+                                        " 'pupil_key'", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_bytes(s, 0), 32);
+    unsigned char key[32], id[8], hash[32];
+    memcpy(key, sqlite3_column_blob(s, 0), 32);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    for (int i = 0; i < 8; i++)
+        id[i] = (unsigned char)((uint64_t)round_id >> (56 - 8 * i));
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, key, sizeof key, sizeof hash);
+    crypto_generichash_update(&h, id, 8);
+    crypto_generichash_update(&h, (const unsigned char *)employer, strlen(employer) + 1);
+    crypto_generichash_update(&h, (const unsigned char *)student, strlen(student));
+    crypto_generichash_final(&h, hash, sizeof hash);
+    static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    uint64_t bits = 0;
+    for (int i = 0; i < 7; i++)
+        bits = bits << 8 | hash[i];
+    out[0] = 'P';
+    out[1] = '-';
+    for (int i = 0; i < 10; i++)
+        out[2 + i] = b32[(bits >> (51 - 5 * i)) & 31];
+    out[12] = '\0';
+}
+
+/* A done round on 2027-06-14 in which pupil i got placement target[i]
+ * (-1: unmatched). */
+static int64_t employer_round(fm_store *st, const fm_region *r, const int *target)
+{
+    fm_error err;
+    int64_t id = 0;
+    assert_int_equal(fm_store_round_create(st, &COORD, 20270614, NULL, &id, &err), 0);
+    assert_int_equal(fm_store_round_start(st, id, &err), 0);
+    fm_result res;
+    fm_result_init(&res);
+    res.placements.match = calloc(r->n_students, sizeof(fm_match));
+    res.mentors.match = calloc(r->n_students, sizeof(fm_match));
+    for (size_t i = 0; i < r->n_students; i++) {
+        fm_match *p = &res.placements.match[i];
+        p->asked = 1;
+        res.mentors.match[i].target = -1;
+        p->target = target[i];
+        if (p->target >= 0) {
+            p->rank = 1;
+            p->utility = 500;
+            p->distance_km = 0.0;
+        } else {
+            p->reason = FM_REASON_OUTCOMPETED;
+        }
+    }
+    assert_int_equal(fm_store_round_finish(st, id, r, &res, NULL, NULL, &err), 0);
+    fm_result_free(&res);
+    return id;
+}
+
+/* The row of an employer's page whose pupil_ref is ref, or NULL. */
+static const fm_store_assignment *by_pupil(const fm_store_assignment *rows, size_t n,
+                                           const char *ref)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rows[i].pupil_ref, ref) == 0)
+            return &rows[i];
+    return NULL;
+}
+
+/* An employer's view of its matched pupils: pseudonym, age band,
+ * needs_access and school name, and nothing linkable across rounds or
+ * employers; withdrawal erases the personal part. */
+static void test_employer_view(void **state)
+{
+    (void)state;
+    char path[512];
+    fm_store *st = open_new(path, sizeof path, "employer.db", 0);
+    fm_region r;
+    fm_region_init(&r);
+    /* On the round date: 16 (that very birthday), 18, and 14 (15 the day after). */
+    stu pupils[3] = {
+        { "ST-1", "SCH-A", 20110614, 51.5, -0.1, 20, 0, 0, 0, 1, 'F', "Law", {0}, 0, 1, 0 },
+        { "ST-2", "SCH-B", 20090101, 51.5, -0.1, 20, 0, 0, 0, 0, 'M', "Law", {0}, 0, 1, 0 },
+        { "ST-3", "SCH-A", 20120615, 51.5, -0.1, 20, 1, 0, 0, 0, 'X', "Law", {0}, 0, 1, 0 },
+    };
+    for (int i = 0; i < 3; i++)
+        add_stu(&r, &pupils[i]);
+    add_plc(&r, "P1", "EMP-1", "", "Law", 10, 1, 51.5, -0.1, 0, 1, 14, 0, 0);
+    add_plc(&r, "P2", "EMP-2", "", "Law", 10, 1, 51.5, -0.1, 0, 1, 14, 0, 0);
+    assert_int_equal(fm_region_set_school(&r, "SCH-A", "Ash School", 0, 0, 0), 0);
+    put_ok(st, &COORD, &r, FM_STORE_STUDENTS, 3);
+    put_ok(st, &COORD, &r, FM_STORE_PLACEMENTS, 2);
+    put_ok(st, &COORD, &r, FM_STORE_SCHOOLS, 1);
+
+    int first[3] = {0, 0, 1}, second[3] = {1, 0, 0};
+    int64_t id1 = employer_round(st, &r, first);
+    int64_t id2 = employer_round(st, &r, second);
+    fm_store_scope emp1 = scope_of(FM_ROLE_EMPLOYER, "EMP-1");
+    fm_store_scope emp2 = scope_of(FM_ROLE_EMPLOYER, "EMP-2");
+    fm_store_assignment a[16], b[16];
+    fm_error err;
+
+    /* Round 1, EMP-1: ST-1 and ST-2, by pseudonym (paged one by one). */
+    size_t n = page_all(st, &emp1, id1, -1, NULL, a, 16);
+    assert_int_equal(n, 2);
+    char p11[16], p21[16], p12[16], p22[16], p1_emp2[16], p31[16];
+    expected_pupil_ref(path, id1, "EMP-1", "ST-1", p11);
+    expected_pupil_ref(path, id1, "EMP-1", "ST-2", p21);
+    expected_pupil_ref(path, id2, "EMP-2", "ST-1", p12);
+    expected_pupil_ref(path, id2, "EMP-1", "ST-2", p22);
+    expected_pupil_ref(path, id1, "EMP-2", "ST-1", p1_emp2);
+    expected_pupil_ref(path, id1, "EMP-2", "ST-3", p31);
+    const fm_store_assignment *x = by_pupil(a, n, p11), *y = by_pupil(a, n, p21);
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_int_equal(strlen(x->pupil_ref), 12);
+    assert_string_equal(x->age_band, "16-17");
+    assert_int_equal(x->needs_access, 1);
+    assert_string_equal(x->school_name, "Ash School");
+    assert_string_equal(y->age_band, "18+");
+    assert_int_equal(y->needs_access, 0);
+    assert_string_equal(y->school_name, "SCH-B"); /* no name: the ref */
+    /* The same pupil: another pseudonym for another employer or round. */
+    assert_string_not_equal(p11, p1_emp2);
+    assert_string_not_equal(p21, p22);
+    assert_string_not_equal(p11, p12);
+    /* ... and the same one again within the round. */
+    assert_int_equal(page_all(st, &emp1, id1, -1, NULL, b, 16), 2);
+    assert_string_equal(b[0].pupil_ref, a[0].pupil_ref);
+    assert_string_equal(b[1].pupil_ref, a[1].pupil_ref);
+
+    /* Round 1, EMP-2: ST-3, 14 on the round date (15 the day after). */
+    assert_int_equal(page_all(st, &emp2, id1, -1, NULL, b, 16), 1);
+    assert_string_equal(b[0].pupil_ref, p31);
+    assert_string_equal(b[0].age_band, "14-15");
+    /* Round 2: the pseudonyms are the round's own. */
+    assert_int_equal(page_all(st, &emp2, id2, -1, NULL, b, 16), 1);
+    assert_string_equal(b[0].pupil_ref, p12);
+    assert_int_equal(page_all(st, &emp1, id2, -1, NULL, b, 16), 2);
+    assert_non_null(by_pupil(b, 2, p22));
+    assert_null(by_pupil(b, 2, p21));
+    /* The coordinator and schools get no pseudonyms. */
+    assert_int_equal(page_all(st, &COORD, id1, -1, NULL, b, 16), 3);
+    assert_string_equal(b[0].pupil_ref, "");
+    assert_string_equal(b[0].age_band, "");
+
+    /* An employer confirms by pseudonym; another employer cannot use it. */
+    assert_int_equal(fm_store_assignment_set_status(st, &emp2, id1, FM_SIDE_PLACEMENT, p11,
+                                                    FM_ASSIGNMENT_CONFIRMED, &err), FM_EINVAL);
+    assert_int_equal(fm_store_assignment_set_status(st, &emp1, id1, FM_SIDE_PLACEMENT, p11,
+                                                    FM_ASSIGNMENT_CONFIRMED, &err), 0);
+    fm_store_assignment_query q = { FM_SIDE_PLACEMENT, NULL, NULL, NULL };
+    size_t got = 0;
+    assert_int_equal(fm_store_assignment_page(st, &COORD, id1, &q, b, 3, &got, &err), 0);
+    assert_int_equal(got, 3);
+    assert_string_equal(b[0].student_ref, "ST-1");
+    assert_int_equal(b[0].status, FM_ASSIGNMENT_CONFIRMED);
+    assert_int_equal(b[1].status, FM_ASSIGNMENT_PROPOSED);
+
+    /* Withdrawal: the pseudonym and school stay, the personal part goes. */
+    const char *gone[1] = {"ST-1"};
+    size_t nw = 0;
+    assert_int_equal(fm_store_withdraw(st, &COORD, FM_STORE_STUDENTS, gone, 1, &nw, &err), 0);
+    assert_int_equal(page_all(st, &emp1, id1, -1, NULL, b, 16), 2);
+    x = by_pupil(b, 2, p11);
+    assert_non_null(x);
+    assert_string_equal(x->age_band, "");
+    assert_int_equal(x->needs_access, 0);
+    assert_string_equal(x->school_name, "Ash School");
+
+    fm_region_free(&r);
+    close_checked(st, path);
 }
 
 static void test_assignments(void **state)
@@ -1630,6 +1815,7 @@ int main(void)
         cmocka_unit_test(test_round_lifecycle),
         cmocka_unit_test(test_crash_recovery),
         cmocka_unit_test(test_assignments),
+        cmocka_unit_test(test_employer_view),
         cmocka_unit_test(test_round_with_solver),
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_put_allocation_failures),

@@ -229,6 +229,15 @@ int fm_store_round_finish(fm_store *st, int64_t id, const fm_region *region,
                           const fm_result *res, const char *timings_json,
                           const char *summary_json, fm_error *err);
 
+/* The same for a re-run (rerun_round): confirmed (may be NULL, as may
+ * either entry) holds per side (FM_SIDE_*) one flag per region student;
+ * a matched row whose flag is set is stored `confirmed` (kept from the
+ * source round) instead of `proposed`. */
+int fm_store_round_finish_kept(fm_store *st, int64_t id, const fm_region *region,
+                               const fm_result *res, const uint8_t *const confirmed[2],
+                               const char *timings_json, const char *summary_json,
+                               fm_error *err);
+
 /* Reads round id into out (cleared first; on failure it stays cleared).
  * The coordinator gets everything; a school or employer gets the status,
  * dates and vectors but no policy, timings or summary (those stay NULL).

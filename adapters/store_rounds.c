@@ -294,7 +294,8 @@ static int check_result(fm_store *st, const fm_region *r, const fm_result *res,
 }
 
 static int put_assignments(fm_store *st, int64_t id, const fm_region *r,
-                           const fm_result *res, fm_error *err)
+                           const fm_result *res, const uint8_t *const confirmed[2],
+                           fm_error *err)
 {
     sqlite3_stmt *s = NULL;
     int rc = fm_store__prepare(st,
@@ -326,7 +327,8 @@ static int put_assignments(fm_store *st, int64_t id, const fm_region *r,
                 if (m->distance_km >= 0)
                     sqlite3_bind_double(s, 9, m->distance_km);
                 sqlite3_bind_int(s, 10, m->utility);
-                fm_store__bind_text(s, 12, "proposed");
+                fm_store__bind_text(s, 12, confirmed && confirmed[k] && confirmed[k][i]
+                                               ? "confirmed" : "proposed");
             } else {
                 const char *rule = fm_rule_name((fm_rule)m->rule);
                 if (m->reason == FM_REASON_OUTCOMPETED)
@@ -354,6 +356,15 @@ int fm_store_round_finish(fm_store *st, int64_t id, const fm_region *region,
                           const fm_result *res, const char *timings_json,
                           const char *summary_json, fm_error *err)
 {
+    return fm_store_round_finish_kept(st, id, region, res, NULL, timings_json, summary_json,
+                                      err);
+}
+
+int fm_store_round_finish_kept(fm_store *st, int64_t id, const fm_region *region,
+                               const fm_result *res, const uint8_t *const confirmed[2],
+                               const char *timings_json, const char *summary_json,
+                               fm_error *err)
+{
     assert(st && region && res);
     if (err)
         fm_error_clear(err);
@@ -380,7 +391,7 @@ int fm_store_round_finish(fm_store *st, int64_t id, const fm_region *region,
                             "cannot be saved", (long long)id, fm_round_status_name(now));
     }
     if (rc == 0)
-        rc = put_assignments(st, id, region, res, err);
+        rc = put_assignments(st, id, region, res, confirmed, err);
     if (rc == 0) {
         sqlite3_stmt *s = NULL;
         rc = fm_store__prepare(st,

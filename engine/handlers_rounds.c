@@ -17,9 +17,11 @@
  * (PERMISSION_DENIED); a bad date, policy or time limit
  * (INVALID_ARGUMENT, field named); max_rounds already queued or running
  * (RESOURCE_EXHAUSTED); an unknown round (NOT_FOUND); cancelling a round
- * that is not live (FAILED_PRECONDITION); rerun_round (UNIMPLEMENTED: the
- * store cannot yet keep confirmed assignments); database failures
- * (INTERNAL).  A stored failed round is reported with its phase (FAILED or
+ * that is not live, or re-running a round that is not done
+ * (FAILED_PRECONDITION); database failures (INTERNAL).  rerun_round
+ * (coordinator) queues a new round, with the source's date and options
+ * unless the request gives its own ("rerun_of" in its policy JSON gives
+ * parent_round_id), that keeps the source's confirmed rows (rerun.h).  A stored failed round is reported with its phase (FAILED or
  * CANCELLED) and an Error whose code follows the message's prefix.
  */
 #include <inttypes.h>
@@ -110,6 +112,13 @@ static Fairmatch__V1__RoundStatus *status_of(fm_call *call, const fm_store_round
     }
     if (st->phase == PHASE(FAILED) || st->phase == PHASE(CANCELLED))
         st->error = failure_error(a, failure);
+    if (r->policy_json && strstr(r->policy_json, "rerun_of")) {
+        json_t *p = json_loads(r->policy_json, 0, NULL);
+        json_t *v = json_object_get(p, "rerun_of");
+        if (json_is_integer(v) && json_integer_value(v) > 0)
+            st->parent_round_id = (uint64_t)json_integer_value(v);
+        json_decref(p);
+    }
     return st;
 }
 
@@ -454,7 +463,69 @@ done:
 
 void fm_handle_rerun_round(fm_call *call)
 {
-    fm_call_fail(call, FM_CODE(UNIMPLEMENTED), "rerun_round is not offered by this daemon "
-                 "yet; run a new round with run_round");
+    const Fairmatch__V1__RerunRoundRequest *q = call->req->rerun_round;
+    fm_server *s = call->srv;
+    fm_store_round src;
+    fm_store_round_init(&src);
+    json_t *pol = NULL;
+    int32_t date;
+    double limit;
+    char policy[256];
+    if (coordinator_only(call, "re-run a round") != 0 ||
+        get_round(call, (int64_t)q->round_id, &src) != 0)
+        goto done;
+    if (src.status != FM_ROUND_DONE) {
+        fm_call_fail(call, FM_CODE(FAILED_PRECONDITION), "round %" PRId64 " is %s; only a "
+                     "done round can be re-run", src.id, fm_round_status_name(src.status));
+        call->error.field = "round_id";
+        goto done;
+    }
+    /* The source's date and options unless the request gives its own. */
+    char src_date[11];
+    fm_date_format(src.date, src_date);
+    Fairmatch__V1__RoundOptions inherited;
+    fairmatch__v1__round_options__init(&inherited);
+    const Fairmatch__V1__RoundOptions *o = q->options;
+    if (!o) {
+        pol = src.policy_json ? json_loads(src.policy_json, 0, NULL) : NULL;
+        inherited.time_limit_seconds = jreal(pol, "time_limit_seconds");
+        o = &inherited;
+    }
+    if (round_options(call, q->date && *q->date ? q->date : src_date, o, &date, &limit,
+                      policy, sizeof policy) != 0)
+        goto done;
+    size_t len = strlen(policy);
+    if (len > 0 && policy[len - 1] == '}')
+        snprintf(policy + len - 1, sizeof policy - (len - 1), ", \"rerun_of\": %" PRId64 "}",
+                 src.id);
+    if (s->n_rounds >= s->cfg.max_rounds) {
+        fm_call_fail(call, FM_CODE(RESOURCE_EXHAUSTED), "%u round(s) already queued or "
+                     "running (max_rounds %u); wait for one to end", s->n_rounds,
+                     s->cfg.max_rounds);
+        goto done;
+    }
+    fm_error err;
+    fm_error_clear(&err);
+    int64_t id = 0;
+    int rc = fm_store_round_create(s->store, &call->who, date, policy, &id, &err);
+    if (rc != 0) {
+        fm_call_fail_err(call, &err, 0);
+        goto done;
+    }
+    rc = fm_jobs_start_rerun(s, id, src.id, date, limit, &err);
+    if (rc != 0) {
+        fm_error e2;
+        fm_error_clear(&e2);
+        fm_store_round_fail(s->store, id, "failed: could not be queued", &e2);
+        fm_call_fail_err(call, &err, 0);
+        goto done;
+    }
+    json_decref(pol);
+    fm_store_round_free(&src);
+    fm_round_status_answer(call, id);
+    return;
+done:
+    json_decref(pol);
+    fm_store_round_free(&src);
     fm_call_finish(call);
 }

@@ -36,6 +36,7 @@
 #include "dispatch.h"
 #include "fairmatch.pb-c.h"
 #include "log.h"
+#include "rerun.h"
 #include "round_output.h"
 #include "solver.h"
 
@@ -243,6 +244,8 @@ static void round_work(fm_job *j, fm_store *st)
     fm_result res;
     fm_result_init(&res);
     char *summary = NULL;
+    fm_rerun keep;
+    fm_rerun_init(&keep);
     const char *stage = "starting";
     int rc = 0;
 
@@ -260,6 +263,13 @@ static void round_work(fm_job *j, fm_store *st)
     if ((rc = fm_store_load_region(st, &coordinator, &region, err)) != 0)
         goto fail;
     fm_region_sort_by_ref(&region); /* the same order as `fairmatch solve` */
+    if (j->source_round_id > 0) {
+        stage = "reading the confirmed assignments";
+        if ((rc = fm_rerun_prepare(&keep, st, j->source_round_id, &region, err)) != 0)
+            goto fail;
+        fm_logf(FM_LOG_INFO, "round_rerun", "round=%" PRId64 " source=%" PRId64 " kept=%zu",
+                j->round_id, j->source_round_id, keep.n_fixed);
+    }
     t_loaded = now_s();
     fm_logf(FM_LOG_INFO, "round_loaded", "round=%" PRId64 " students=%zu placements=%zu "
             "mentors=%zu seconds=%.3f", j->round_id, region.n_students, region.n_placements,
@@ -276,6 +286,7 @@ static void round_work(fm_job *j, fm_store *st)
     params.cancel_arg = j;
     if ((rc = fm_solver_run(&region, &params, &res, err)) != 0)
         goto fail;
+    fm_rerun_merge(&keep, &region, &res); /* the union, with its vectors */
 
     set_phase(j, PHASE(SAVING));
     stage = "saving";
@@ -301,7 +312,10 @@ static void round_work(fm_job *j, fm_store *st)
              "\"check_s\": %.6f, \"write_s\": %.6f, \"total_s\": %.6f, \"peak_rss_mb\": %.1f}",
              tm.read_s, tm.candidates_s, tm.solve_s, tm.check_s, tm.write_s, tm.total_s,
              tm.peak_rss_mb);
-    if ((rc = fm_store_round_finish(st, j->round_id, &region, &res, timings, summary, err)) != 0)
+    const uint8_t *const kept[2] = {keep.confirmed[0], keep.confirmed[1]};
+    if ((rc = fm_store_round_finish_kept(st, j->round_id, &region, &res,
+                                         j->source_round_id > 0 ? kept : NULL, timings,
+                                         summary, err)) != 0)
         goto fail;
     fm_logf(FM_LOG_INFO, "round_done",
             "round=%" PRId64 " placements_n1=%" PRId64 " placements_n2=%" PRId64
@@ -335,6 +349,7 @@ fail:
 out:
     j->rc = rc;
     free(summary);
+    fm_rerun_free(&keep);
     fm_result_free(&res);
     fm_region_free(&region);
 }
@@ -342,11 +357,18 @@ out:
 int fm_jobs_start_round(fm_server *s, int64_t round_id, int32_t date, double time_limit,
                         fm_error *err)
 {
+    return fm_jobs_start_rerun(s, round_id, 0, date, time_limit, err);
+}
+
+int fm_jobs_start_rerun(fm_server *s, int64_t round_id, int64_t source, int32_t date,
+                        double time_limit, fm_error *err)
+{
     fm_job *j = calloc(1, sizeof(*j));
     if (!j)
         return fm_error_set(err, FM_ENOMEM, "out of memory");
     j->is_round = 1;
     j->round_id = round_id;
+    j->source_round_id = source;
     j->date = date;
     j->time_limit = time_limit;
     j->queued_at = fm_server_now();

@@ -56,6 +56,7 @@ struct fm_job {
     /* rounds */
     int is_round;
     int64_t round_id;
+    int64_t source_round_id;     /* rerun_round: keeps its confirmed rows; else 0 */
     int32_t date;
     double time_limit;
     double queued_at;            /* monotonic */
@@ -73,6 +74,11 @@ int fm_job_submit(fm_server *s, fm_job *job);
 
 /* Queues round round_id (already created in the store as queued). */
 int fm_jobs_start_round(fm_server *s, int64_t round_id, int32_t date,
+                        double time_limit, fm_error *err);
+
+/* Queues round round_id as a re-run of round source (done): the rows
+ * confirmed in source are kept, the rest is solved again (rerun.h). */
+int fm_jobs_start_rerun(fm_server *s, int64_t round_id, int64_t source, int32_t date,
                         double time_limit, fm_error *err);
 
 /* The live job of round id, or NULL. */

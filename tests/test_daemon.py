@@ -546,10 +546,99 @@ def test_assignments(schema, port, tokens, rid, region):
                    decision=schema.enum("DECISION_CONFIRM"))
         check(r.error.code == code(schema, "FAILED_PRECONDITION"),
               "confirming an unmatched row: FAILED_PRECONDITION")
-    r = c.call("rerun_round", round_id=rid)
-    check(r.error.code == code(schema, "UNIMPLEMENTED"), "rerun_round: UNIMPLEMENTED for now")
     for x in (c, s, e):
         x.close()
+
+
+def test_rerun(schema, port, tokens, rid, region):
+    """rerun_round keeps the confirmed rows and solves the rest again."""
+    _, _, placements, mentors = region
+    c = wc.Conn(schema, "127.0.0.1", port, token=tokens["coord"])
+    s = wc.Conn(schema, "127.0.0.1", port, token=tokens["school"])
+    P, M = schema.enum("SIDE_PLACEMENTS"), schema.enum("SIDE_MENTORS")
+    CONF, DECL = schema.enum("STATE_CONFIRMED"), schema.enum("STATE_DECLINED")
+    PROP = schema.enum("STATE_PROPOSED")
+    r, rows = wc.all_assignments(schema, c, rid, page=500)
+    proposed = [a for a in rows if a.state == PROP and a.side == P]
+    check(len(proposed) >= 3, "the source round has proposed rows to decide (%d)" % len(proposed))
+    # Two confirmed on the placement side, one declined, plus one confirmed
+    # mentor row.  Preferably one confirmed at a placement of one seat (the
+    # copy solved then has a 0-seat placement) and one a disadvantaged pupil
+    # at a placement with reserved seats (the copy's reserve is recomputed).
+    caps = {p["placement_ref"]: int(p["capacity"]) for p in placements}
+    res = {p["placement_ref"]: int(p["capacity"]) * int(p["reserve_pct"]) // 100
+           for p in placements}
+    first = ([a for a in proposed if caps.get(a.target_ref) == 1] or proposed)[0]
+    rest = [a for a in proposed if a.target_ref != first.target_ref]
+    conf = [first] + ([a for a in rest if res.get(a.target_ref) and a.tier <= 2] or rest)[:1]
+    decl = [a for a in proposed if a not in conf][0]
+    for a in conf:
+        r = c.call("decide_assignment", round_id=rid, side=P, student_ref=a.student_ref,
+                   decision=schema.enum("DECISION_CONFIRM"))
+        check(r.decide_assignment.state == CONF, "confirm %s (capacity %s, reserved %s, tier %d) "
+              "for the re-run" % (a.target_ref, caps.get(a.target_ref), res.get(a.target_ref),
+                                  a.tier))
+    r = c.call("decide_assignment", round_id=rid, side=P, student_ref=decl.student_ref,
+               decision=schema.enum("DECISION_DECLINE"))
+    check(r.decide_assignment.state == DECL, "decline one row for the re-run")
+    mprop = [a for a in rows if a.state == PROP and a.side == M]
+    if mprop:
+        c.call("decide_assignment", round_id=rid, side=M, student_ref=mprop[0].student_ref,
+               decision=schema.enum("DECISION_CONFIRM"))
+    r, src_rows = wc.all_assignments(schema, c, rid, unmatched=True, page=1000)
+    kept = {(a.side, a.student_ref): a for a in src_rows if a.state == CONF}
+    declined = {(a.side, a.student_ref): a for a in src_rows if a.state == DECL}
+
+    r = s.call("rerun_round", round_id=rid)
+    check(r.error.code == code(schema, "PERMISSION_DENIED"), "a school re-running a round: "
+          "PERMISSION_DENIED")
+    r = c.call("rerun_round", round_id=999999)
+    check(r.error.code == code(schema, "NOT_FOUND"), "re-running an unknown round: NOT_FOUND")
+    r = c.call("rerun_round", round_id=rid)
+    check(not r.HasField("error") and r.rerun_round.round_id not in (0, rid) and
+          r.rerun_round.parent_round_id == rid and r.rerun_round.date == ROUND_DATE,
+          "rerun_round queues a new round with the source's date and parent_round_id (%s)" %
+          wc.error_text(schema, r))
+    nid = r.rerun_round.round_id
+    r, _ = wc.follow_round(schema, c, nid, wait_ms=5000)
+    check(r.round_status.phase == schema.enum("PHASE_DONE"), "the re-run reaches DONE (%s)" %
+          str(r).replace("\n", " ")[:300])
+    r, new = wc.all_assignments(schema, c, nid, unmatched=True, page=1000)
+    by = {(a.side, a.student_ref): a for a in new}
+    check(len(kept) >= 2 and all(k in by and by[k].target_ref == a.target_ref and
+                                 by[k].state == CONF and by[k].utility == a.utility
+                                 for k, a in kept.items()),
+          "every confirmed row (%d) is kept, confirmed, in the re-run" % len(kept))
+    check(declined and all(k in by and (by[k].target_ref and by[k].state == PROP or
+                                        by[k].reason in ("outcompeted", "no_eligible"))
+                           for k in declined),
+          "declined pupils compete again: re-allocated or outcompeted (%s)" %
+          ["%s->%s%s" % (k[1], by[k].target_ref, by[k].reason) for k in declined if k in by])
+    # Capacities and reserves hold over the union.
+    mcaps = {m["mentor_ref"]: int(m["capacity"]) for m in mentors}
+    load, t3, mload = {}, {}, {}
+    for a in new:
+        if a.target_ref and a.side == P:
+            load[a.target_ref] = load.get(a.target_ref, 0) + 1
+            t3[a.target_ref] = t3.get(a.target_ref, 0) + (a.tier == 3)
+        elif a.target_ref:
+            mload[a.target_ref] = mload.get(a.target_ref, 0) + 1
+    check(all(n <= caps[t] and t3[t] <= caps[t] - res[t] for t, n in load.items()) and
+          all(n <= mcaps[t] for t, n in mload.items()),
+          "the union keeps every capacity and reserve")
+    r = c.call("show_round", round_id=nid)
+    info = r.show_round
+    for side, k in (("placements", P), ("mentors", M)):
+        v = getattr(info, side).vector
+        got = [sum(1 for a in new if a.side == k and a.target_ref and a.tier == t)
+               for t in (1, 2, 3)]
+        got.append(sum(a.utility for a in new if a.side == k and a.target_ref))
+        check([v.n1, v.n2, v.n3, v.utility] == got,
+              "the re-run's %s vector equals a recount of its rows (%s)" % (side, got))
+    r = c.call("show_round", round_id=rid)
+    check(r.show_round.status.parent_round_id == 0, "a plain round has no parent")
+    c.close()
+    s.close()
 
 
 def test_backpressure(schema, d, tokens):
@@ -754,6 +843,7 @@ def main():
         test_scope_rows(schema, d.port, tokens)
         rid, _ = test_round(schema, d.port, tokens, files, args.fairmatch, tmp)
         test_assignments(schema, d.port, tokens, rid, region)
+        test_rerun(schema, d.port, tokens, rid, region)
         test_backpressure(schema, d, tokens)
         test_fuzz(schema, d, tokens, rid, rng)
         test_idle(schema, d.port)

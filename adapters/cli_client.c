@@ -696,6 +696,29 @@ static int follow_round(session *s, uint64_t id, int phase, Response **final)
     }
 }
 
+/* Follows round id from phase to its end and prints the two vectors.  A
+ * round already at its end is asked once (known phase "unspecified" makes
+ * the daemon answer at once). */
+static int await_round(session *s, uint64_t id, int phase)
+{
+    Response *fin = NULL, *info = NULL;
+    int code = follow_round(s, id, phase_final(phase) ? PHASE(UNSPECIFIED) : phase, &fin);
+    if (code != 0)
+        goto out;
+    if (fin->round_status->phase != PHASE(DONE)) {
+        code = round_failure(id, fin->round_status);
+        goto out;
+    }
+    if ((code = show_round(s, id, 0, &info)) != 0)
+        goto out;
+    print_vector("placements", info->show_round->placements, 1);
+    print_vector("mentors", info->show_round->mentors, 1);
+out:
+    fm_client_response_free(fin);
+    fm_client_response_free(info);
+    return code;
+}
+
 static int cmd_round_run(session *s, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -750,37 +773,92 @@ static int cmd_round_run(session *s, int argc, char **argv)
     q.options = &o;
     req.method_case = FAIRMATCH__V1__REQUEST__METHOD_RUN_ROUND;
     req.run_round = &q;
-    Response *r = NULL, *fin = NULL, *info = NULL;
+    Response *r = NULL;
     if ((code = rpc(s, &req, CALL_TIMEOUT_MS, "round run", &r)) != 0)
         return code;
     uint64_t id = r->run_round->round_id;
     int phase = r->run_round->phase;
     printf("round %" PRIu64 ": %s (date %s)\n", id, phase_name(phase), r->run_round->date);
     fflush(stdout);
-    if (no_wait) {
-        code = FM_EXIT_OK;
-        goto out;
-    }
-    if (phase_final(phase)) {
-        fin = r;
-        r = NULL;
-    } else if ((code = follow_round(s, id, phase, &fin)) != 0) {
-        goto out;
-    }
-    if (fin->round_status->phase != PHASE(DONE)) {
-        code = round_failure(id, fin->round_status);
-        goto out;
-    }
-    if ((code = show_round(s, id, 0, &info)) != 0)
-        goto out;
-    print_vector("placements", info->show_round->placements, 1);
-    print_vector("mentors", info->show_round->mentors, 1);
-    code = FM_EXIT_OK;
-out:
     fm_client_response_free(r);
-    fm_client_response_free(fin);
-    fm_client_response_free(info);
-    return code;
+    return no_wait ? FM_EXIT_OK : await_round(s, id, phase);
+}
+
+/* ---- round rerun --------------------------------------------------------------------- */
+
+static void usage_rerun(FILE *f)
+{
+    fprintf(f,
+        "usage: fairmatch [--server HOST:PORT] [--token TOKEN] round rerun ID [--date YYYY-MM-DD]\n"
+        "                 [--time-limit SECONDS] [--no-wait]\n"
+        "\n"
+        "Runs a new round that keeps every assignment confirmed in round ID and\n"
+        "re-allocates only the seats and pupils that were not confirmed (coordinator\n"
+        "token); follows it and prints the two objective vectors.\n"
+        "  --date        the new round's date; default round ID's\n"
+        "  --time-limit  seconds the solver may take (0: none); default round ID's\n"
+        "  --no-wait     print the new round's id and return at once\n"
+        "Exit codes: 0 done, 1 failed or cancelled, 2 bad input or usage.\n");
+}
+
+static int cmd_round_rerun(session *s, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "date", required_argument, NULL, 'd' },
+        { "time-limit", required_argument, NULL, 't' },
+        { "no-wait", no_argument, NULL, 'n' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *date = "", *limit = NULL;
+    int no_wait = 0, c;
+    optind = 1;
+    while ((c = next_opt(argc, argv, opts, "round rerun")) != -1) {
+        switch (c) {
+        case 'h': usage_rerun(stdout); return FM_EXIT_OK;
+        case 'd': date = optarg; break;
+        case 't': limit = optarg; break;
+        case 'n': no_wait = 1; break;
+        default: return FM_EXIT_USAGE;
+        }
+    }
+    char *end = NULL;
+    if (optind != argc - 1)
+        return round_usage("rerun", "round rerun needs the round ID to start from");
+    unsigned long long source = strtoull(argv[optind], &end, 10);
+    if (!*argv[optind] || *end || source == 0)
+        return round_usage("rerun", "the round ID must be a number");
+    int32_t d;
+    if (*date && fm_csv_parse_date(date, &d) != 0)
+        return round_usage("rerun", "--date must be a date YYYY-MM-DD");
+    Fairmatch__V1__RoundOptions o = FAIRMATCH__V1__ROUND_OPTIONS__INIT;
+    if (limit) {
+        double v = strtod(limit, &end);
+        if (*end || !(v >= 0 && v <= 1e9))
+            return round_usage("rerun", "--time-limit must be a number of seconds >= 0");
+        o.policy = (char *)POLICY_NAME;
+        o.time_limit_seconds = v;
+    }
+    int code = need_token(s);
+    if (code != 0 || (code = session_open(s)) != 0)
+        return code;
+    Request req = FAIRMATCH__V1__REQUEST__INIT;
+    Fairmatch__V1__RerunRoundRequest q = FAIRMATCH__V1__RERUN_ROUND_REQUEST__INIT;
+    q.round_id = source;
+    q.date = (char *)date;
+    q.options = limit ? &o : NULL;
+    req.method_case = FAIRMATCH__V1__REQUEST__METHOD_RERUN_ROUND;
+    req.rerun_round = &q;
+    Response *r = NULL;
+    if ((code = rpc(s, &req, CALL_TIMEOUT_MS, "round rerun", &r)) != 0)
+        return code;
+    uint64_t id = r->rerun_round->round_id;
+    int phase = r->rerun_round->phase;
+    printf("round %" PRIu64 ": %s (rerun of round %llu, keeping its confirmed assignments)\n",
+           id, phase_name(phase), source);
+    fflush(stdout);
+    fm_client_response_free(r);
+    return no_wait ? FM_EXIT_OK : await_round(s, id, phase);
 }
 
 /* ---- round show ---------------------------------------------------------------------- */
@@ -1298,6 +1376,7 @@ static void usage_round(FILE *f)
         "  export ID --out OUT              write OUT as 'fairmatch solve' does\n"
         "  assignments ID                   the assignment rows, as CSV\n"
         "  confirm|decline ID SIDE STUDENT  decide a proposed match\n"
+        "  rerun ID [--date D]    a new round keeping round ID's confirmed matches\n"
         "\n"
         "Run 'fairmatch round SUBCOMMAND --help' for its options.\n");
 }
@@ -1317,6 +1396,8 @@ static int cmd_round(session *s, int argc, char **argv)
     argv++;
     if (strcmp(sub, "run") == 0)
         return cmd_round_run(s, argc, argv);
+    if (strcmp(sub, "rerun") == 0)
+        return cmd_round_rerun(s, argc, argv);
     if (strcmp(sub, "show") == 0)
         return cmd_round_show(s, argc, argv);
     if (strcmp(sub, "list") == 0)

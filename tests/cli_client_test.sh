@@ -167,8 +167,23 @@ check "... naming the round: $(cat "$tmp/nf.err")" grep -q 'round_id: no round 9
 FAIRMATCH_TOKEN=fm_not_a_token "$fm" round show "$id" >/dev/null 2>"$tmp/auth.err"; rc=$?
 check "a bad token exits 1 (got $rc)" test $rc -eq 1
 check "... saying so" grep -q 'token is not valid' "$tmp/auth.err"
+# Rerun: confirm one match, rerun, and it is kept as confirmed in the new round.
+first=$("$fm" round assignments "$id" 2>/dev/null | awk -F, '$1 == "placements" && $5 != "" { print $2; exit }')
+"$fm" round confirm "$id" placements "$first" >/dev/null 2>&1; rc=$?
+check "round confirm exits 0 (got $rc)" test $rc -eq 0
+"$fm" round rerun "$id" >"$tmp/rerun.out" 2>"$tmp/rerun.err"; rc=$?
+check "round rerun exits 0 (got $rc: $(cat "$tmp/rerun.err"))" test $rc -eq 0
+rerun=$(sed -n 's/^round \([0-9]*\): .*/\1/p' "$tmp/rerun.out" | head -n 1)
+check "round rerun prints both vectors" grep -q '^mentors ' "$tmp/rerun.out"
+kept=$("$fm" round assignments "${rerun:-0}" 2>/dev/null | awk -F, -v s="$first" '$1 == "placements" && $2 == s')
+old_row=$("$fm" round assignments "$id" 2>/dev/null | awk -F, -v s="$first" '$1 == "placements" && $2 == s')
+check "the confirmed match is kept by the rerun: $kept" \
+  sh -c "test -n '$kept' && test '${kept%,*}' = '${old_row%,*}' && test '${kept##*,}' = confirmed"
+FAIRMATCH_TOKEN=$school "$fm" round rerun "$id" >/dev/null 2>&1; rc=$?
+check "a school may not rerun a round: exit 1 (got $rc)" test $rc -eq 1
+
 for c in status import round "round run" "round show" "round export" "round list" \
-         "round assignments" withdraw; do
+         "round assignments" "round rerun" withdraw; do
   "$fm" $c --help >"$tmp/help.out" 2>&1; rc=$?
   check "'fairmatch $c --help' exits 0 with a usage line (got $rc)" \
     sh -c "test $rc -eq 0 && grep -q '^usage: fairmatch' '$tmp/help.out'"

@@ -167,6 +167,18 @@ check "... naming the round: $(cat "$tmp/nf.err")" grep -q 'round_id: no round 9
 FAIRMATCH_TOKEN=fm_not_a_token "$fm" round show "$id" >/dev/null 2>"$tmp/auth.err"; rc=$?
 check "a bad token exits 1 (got $rc)" test $rc -eq 1
 check "... saying so" grep -q 'token is not valid' "$tmp/auth.err"
+# An employer sees its matched pupils by pseudonym, age band, access needs and school
+# name, and never a pupil's ref.
+emp=$(awk -F, '$1 == "placements" && $6 != "" { print $6; exit }' <("$fm" round assignments "$id" 2>/dev/null))
+employer=$("$fm" token create --db "$db" --role employer --scope "${emp:-none}" 2>/dev/null)
+FAIRMATCH_TOKEN=$employer "$fm" round assignments "$id" >"$tmp/emp.out" 2>"$tmp/emp.err"; rc=$?
+check "employer assignments exit 0 (got $rc: $(cat "$tmp/emp.err"))" test $rc -eq 0
+check "employer rows carry pseudonym, age band, access and school name" \
+  grep -q '^side,pupil_ref,age_band,needs_access,school_name,' "$tmp/emp.out"
+check "employer rows are its own and there are some" \
+  sh -c "test \$(tail -n +2 '$tmp/emp.out' | wc -l) -gt 0 && ! tail -n +2 '$tmp/emp.out' | grep -v ',$emp,' | grep -q ."
+check "employer rows hold no pupil ref" sh -c "! grep -q ',S0[0-9]*,' '$tmp/emp.out'"
+
 # Rerun: confirm one match, rerun, and it is kept as confirmed in the new round.
 first=$("$fm" round assignments "$id" 2>/dev/null | awk -F, '$1 == "placements" && $5 != "" { print $2; exit }')
 "$fm" round confirm "$id" placements "$first" >/dev/null 2>&1; rc=$?

@@ -208,21 +208,18 @@ static int round_options(fm_call *call, const char *date_s,
     return 0;
 }
 
-void fm_handle_run_round(fm_call *call)
+/* Records a new round and queues its job: a plain round, or with source > 0
+ * a rerun of round source.  Returns the new round's id, or 0 with the call
+ * failed (too many rounds, the store refused, the job could not start). */
+static int64_t queue_round(fm_call *call, int32_t date, double limit, const char *policy,
+                           int64_t source)
 {
-    const Fairmatch__V1__RunRoundRequest *q = call->req->run_round;
     fm_server *s = call->srv;
-    int32_t date;
-    double limit;
-    char policy[256];
-    if (coordinator_only(call, "run a round") != 0 ||
-        round_options(call, q->date, q->options, &date, &limit, policy, sizeof policy) != 0)
-        goto done;
     if (s->n_rounds >= s->cfg.max_rounds) {
         fm_call_fail(call, FM_CODE(RESOURCE_EXHAUSTED), "%u round(s) already queued or "
                      "running (max_rounds %u); wait for one to end", s->n_rounds,
                      s->cfg.max_rounds);
-        goto done;
+        return 0;
     }
     fm_error err;
     fm_error_clear(&err);
@@ -230,16 +227,32 @@ void fm_handle_run_round(fm_call *call)
     int rc = fm_store_round_create(s->store, &call->who, date, policy, &id, &err);
     if (rc != 0) {
         fm_call_fail_err(call, &err, 0);
-        goto done;
+        return 0;
     }
-    rc = fm_jobs_start_round(s, id, date, limit, &err);
+    rc = source > 0 ? fm_jobs_start_rerun(s, id, source, date, limit, &err)
+                    : fm_jobs_start_round(s, id, date, limit, &err);
     if (rc != 0) {
         fm_error e2;
         fm_error_clear(&e2);
         fm_store_round_fail(s->store, id, "failed: could not be queued", &e2);
         fm_call_fail_err(call, &err, 0);
-        goto done;
+        return 0;
     }
+    return id;
+}
+
+void fm_handle_run_round(fm_call *call)
+{
+    const Fairmatch__V1__RunRoundRequest *q = call->req->run_round;
+    int32_t date;
+    double limit;
+    char policy[256];
+    if (coordinator_only(call, "run a round") != 0 ||
+        round_options(call, q->date, q->options, &date, &limit, policy, sizeof policy) != 0)
+        goto done;
+    int64_t id = queue_round(call, date, limit, policy, 0);
+    if (!id)
+        goto done;
     fm_round_status_answer(call, id);
     return;
 done:
@@ -464,7 +477,6 @@ done:
 void fm_handle_rerun_round(fm_call *call)
 {
     const Fairmatch__V1__RerunRoundRequest *q = call->req->rerun_round;
-    fm_server *s = call->srv;
     fm_store_round src;
     fm_store_round_init(&src);
     json_t *pol = NULL;
@@ -498,28 +510,9 @@ void fm_handle_rerun_round(fm_call *call)
     if (len > 0 && policy[len - 1] == '}')
         snprintf(policy + len - 1, sizeof policy - (len - 1), ", \"rerun_of\": %" PRId64 "}",
                  src.id);
-    if (s->n_rounds >= s->cfg.max_rounds) {
-        fm_call_fail(call, FM_CODE(RESOURCE_EXHAUSTED), "%u round(s) already queued or "
-                     "running (max_rounds %u); wait for one to end", s->n_rounds,
-                     s->cfg.max_rounds);
+    int64_t id = queue_round(call, date, limit, policy, src.id);
+    if (!id)
         goto done;
-    }
-    fm_error err;
-    fm_error_clear(&err);
-    int64_t id = 0;
-    int rc = fm_store_round_create(s->store, &call->who, date, policy, &id, &err);
-    if (rc != 0) {
-        fm_call_fail_err(call, &err, 0);
-        goto done;
-    }
-    rc = fm_jobs_start_rerun(s, id, src.id, date, limit, &err);
-    if (rc != 0) {
-        fm_error e2;
-        fm_error_clear(&e2);
-        fm_store_round_fail(s->store, id, "failed: could not be queued", &e2);
-        fm_call_fail_err(call, &err, 0);
-        goto done;
-    }
     json_decref(pol);
     fm_store_round_free(&src);
     fm_round_status_answer(call, id);

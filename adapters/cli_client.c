@@ -861,6 +861,28 @@ static int cmd_round_rerun(session *s, int argc, char **argv)
     return no_wait ? FM_EXIT_OK : await_round(s, id, phase);
 }
 
+/* The start of `round SUB ID`: --help, the round ID, the token and the
+ * session.  Returns 1 with *code set when the command ends here. */
+static int start_round_command(session *s, int argc, char **argv, const char *sub,
+                               void (*usage)(FILE *), uint64_t *id, int *code)
+{
+    char what[64];
+    if (is_help(argc, argv)) {
+        usage(stdout);
+        *code = FM_EXIT_OK;
+        return 1;
+    }
+    if (argc != 2 || parse_id(argv[1], id) != 0) {
+        snprintf(what, sizeof what, "round %s needs a round ID (a number)", sub);
+        *code = round_usage(sub, what);
+        return 1;
+    }
+    *code = need_token(s);
+    if (*code == 0)
+        *code = session_open(s);
+    return *code != 0;
+}
+
 /* ---- round show ---------------------------------------------------------------------- */
 
 static void usage_show(FILE *f)
@@ -875,14 +897,8 @@ static void usage_show(FILE *f)
 static int cmd_round_show(session *s, int argc, char **argv)
 {
     uint64_t id;
-    if (is_help(argc, argv)) {
-        usage_show(stdout);
-        return FM_EXIT_OK;
-    }
-    if (argc != 2 || parse_id(argv[1], &id) != 0)
-        return round_usage("show", "round show needs a round ID (a number)");
-    int code = need_token(s);
-    if (code != 0 || (code = session_open(s)) != 0)
+    int code;
+    if (start_round_command(s, argc, argv, "show", usage_show, &id, &code))
         return code;
     Response *r = NULL;
     if ((code = show_round(s, id, 0, &r)) != 0)
@@ -1004,14 +1020,8 @@ static void usage_cancel(FILE *f)
 static int cmd_round_cancel(session *s, int argc, char **argv)
 {
     uint64_t id;
-    if (is_help(argc, argv)) {
-        usage_cancel(stdout);
-        return FM_EXIT_OK;
-    }
-    if (argc != 2 || parse_id(argv[1], &id) != 0)
-        return round_usage("cancel", "round cancel needs a round ID (a number)");
-    int code = need_token(s);
-    if (code != 0 || (code = session_open(s)) != 0)
+    int code;
+    if (start_round_command(s, argc, argv, "cancel", usage_cancel, &id, &code))
         return code;
     Request req = FAIRMATCH__V1__REQUEST__INIT;
     Fairmatch__V1__CancelRoundRequest q = FAIRMATCH__V1__CANCEL_ROUND_REQUEST__INIT;

@@ -1,16 +1,21 @@
 /*
  * config.c - defaults and the config file (config.h).
  *
- * Normal case: each `key = value` line is trimmed, the key looked up in a
- * table and the value parsed into its field with its range checked.
- * Failure cases: an unreadable file (FM_EIO), an unknown key, a missing
- * `=`, a value that is not a number or is out of range (FM_EINVAL): err
- * names the file, the line and the key; *c may then hold part of the file.
+ * Normal case: Debian's libinih splits the INI file into sections and
+ * `key = value` pairs; each key is looked up in a table of the section it
+ * belongs in and its value parsed into its field with its range checked.
+ * Failure cases: an unreadable file (FM_EIO), an unknown key, a key in the
+ * wrong section, a line that is not `key = value`, `[section]` or a
+ * comment, an over-long line, a value that is not a number or is out of
+ * range (FM_EINVAL): err names the file, the line and the key; reading
+ * stops at the first error and *c may then hold part of the file.
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <ini.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,16 +38,6 @@ void fm_config_init(fm_config *c)
     c->max_upload = (size_t)256 * 1024 * 1024;
     c->shutdown_grace_s = 30;
     c->log_level = FM_LOG_INFO;
-}
-
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
 }
 
 static int parse_u64(const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
@@ -142,54 +137,117 @@ static int set_key(fm_config *c, const char *key, const char *v, const char **ex
     return 0;
 }
 
+/* Which section each key belongs in; set_key() parses the value.  A key
+ * added to set_key() needs a row here too, or it reads as unknown. */
+static const struct {
+    const char *key, *section;
+} key_sections[] = {
+    {"listen", "server"},
+    {"max_frame_bytes", "server"},
+    {"idle_timeout_s", "server"},
+    {"write_queue_limit_bytes", "server"},
+    {"max_connections", "server"},
+    {"max_inflight", "server"},
+    {"max_upload_bytes", "server"},
+    {"shutdown_grace_s", "server"},
+    {"db", "store"},
+    {"max_rounds", "rounds"},
+    {"max_round_seconds", "rounds"},
+    {"log_level", "log"},
+};
+
+#define CONFIG_MAX_LINE 8192
+
+/* One file being read: inih calls next_line() for every physical line and
+ * on_key() for every key, so `line` is the line of the key at hand. */
+typedef struct reading {
+    fm_config *c;
+    fm_error *err;
+    const char *path;
+    FILE *f;
+    long line;
+    int rc;            /* the first error, 0 while there is none */
+} reading;
+
+static int fail_at(reading *r, const char *key, int code, const char *fmt, const char *arg)
+{
+    snprintf(r->err->file, sizeof r->err->file, "%s", r->path);
+    r->err->line = r->line;
+    if (key)
+        snprintf(r->err->field, sizeof r->err->field, "%.63s", key);
+    r->rc = fm_error_set(r->err, code, fmt, arg);
+    return 0;
+}
+
+static char *next_line(char *str, int num, void *stream)
+{
+    reading *r = stream;
+    if (r->rc)
+        return NULL;   /* stop at the first error */
+    char *s = fgets(str, num, r->f);
+    if (!s)
+        return NULL;
+    r->line++;
+    size_t n = strlen(s);
+    if (n && s[n - 1] != '\n' && !feof(r->f)) {
+        fail_at(r, NULL, FM_EINVAL, "a line longer than %s characters", "8190");
+        return NULL;
+    }
+    return s;
+}
+
+static int on_key(void *user, const char *section, const char *key, const char *val)
+{
+    reading *r = user;
+    if (r->rc)
+        return 1;
+    const char *home = NULL;
+    for (size_t i = 0; i < sizeof key_sections / sizeof key_sections[0]; i++)
+        if (strcmp(key_sections[i].key, key) == 0)
+            home = key_sections[i].section;
+    if (!home)
+        return fail_at(r, key, FM_EINVAL, "%s", "unknown key; known keys: [server] listen, "
+                       "max_frame_bytes, idle_timeout_s, write_queue_limit_bytes, "
+                       "max_connections, max_inflight, max_upload_bytes, shutdown_grace_s; "
+                       "[store] db; [rounds] max_rounds, max_round_seconds; [log] log_level");
+    /* Keys before the first section are read as in the sectionless format. */
+    if (*section && strcmp(section, home) != 0)
+        return fail_at(r, key, FM_EINVAL, "this key belongs in section [%s]; move it there",
+                       home);
+    const char *expected = "";
+    if (set_key(r->c, key, val, &expected) != 0)
+        return fail_at(r, key, FM_EINVAL, "expected %s", expected);
+    return 1;
+}
+
 int fm_config_read(fm_config *c, const char *path, fm_error *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
+    reading r = {.c = c, .err = err, .path = path};
+    r.f = fopen(path, "r");
+    if (!r.f) {
         snprintf(err->file, sizeof err->file, "%s", path);
         return fm_error_set(err, FM_EIO, "cannot read the config file: %s", strerror(errno));
     }
-    char buf[8192];
-    long lineno = 0;
-    int rc = 0;
-    while (fgets(buf, sizeof buf, f)) {
-        lineno++;
-        char *s = trim(buf);
-        if (*s == '\0' || *s == '#')
-            continue;
-        char *eq = strchr(s, '=');
+    ini_max_line = CONFIG_MAX_LINE;
+    ini_allow_multiline = false;   /* an indented line is a key of its own */
+    ini_stop_on_first_error = true;
+    int bad_line = ini_parse_stream(next_line, &r, on_key, &r);
+    if (r.rc == 0 && ferror(r.f)) {
         snprintf(err->file, sizeof err->file, "%s", path);
-        err->line = lineno;
-        if (!eq) {
-            rc = fm_error_set(err, FM_EINVAL, "expected `key = value`");
-            break;
-        }
-        *eq = '\0';
-        char *key = trim(s), *val = trim(eq + 1);
-        const char *expected = "";
-        int k = set_key(c, key, val, &expected);
-        if (k == -2) {
-            snprintf(err->field, sizeof err->field, "%.63s", key);
-            rc = fm_error_set(err, FM_EINVAL, "unknown key; known keys: listen, db, "
-                              "max_frame_bytes, idle_timeout_s, write_queue_limit_bytes, "
-                              "max_connections, max_inflight, max_rounds, max_round_seconds, "
-                              "max_upload_bytes, shutdown_grace_s, log_level");
-            break;
-        }
-        if (k != 0) {
-            snprintf(err->field, sizeof err->field, "%.63s", key);
-            rc = fm_error_set(err, FM_EINVAL, "expected %s", expected);
-            break;
-        }
+        r.rc = fm_error_set(err, FM_EIO, "cannot read the config file");
     }
-    if (rc == 0 && ferror(f)) {
+    if (r.rc == 0 && bad_line != 0) {
+        /* inih found a line that is neither `key = value`, `[section]` nor a comment. */
         snprintf(err->file, sizeof err->file, "%s", path);
-        rc = fm_error_set(err, FM_EIO, "cannot read the config file");
+        err->line = bad_line > 0 ? bad_line : 0;
+        r.rc = fm_error_set(err, bad_line > 0 ? FM_EINVAL : FM_ENOMEM,
+                            bad_line > 0 ? "expected `key = value`, `[section]` or a comment"
+                                         : "out of memory reading the config file");
     }
-    fclose(f);
-    if (rc == 0)
+    fclose(r.f);
+    if (r.rc == 0)
         fm_error_clear(err);
-    return rc;
+    return r.rc;
 }
 
 int fm_config_split_listen(const char *listen, char *host, size_t size, int *port,

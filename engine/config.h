@@ -3,25 +3,35 @@
  * command line on top (files.md: `fairmatchd [--listen HOST:PORT] [--db
  * PATH] [--config FILE]`).
  *
- * The config file is UTF-8 text, one `key = value` per line; blank lines
- * and lines starting with `#` are ignored.  Keys (defaults in brackets):
+ * The config file is INI, read with Debian's libinih: UTF-8 text,
+ * `[section]` headers, `key = value` lines; blank lines and lines starting
+ * with `#` or `;` are ignored, as is a ` ;` comment after a value.  Keys
+ * (defaults in brackets), each in its own section:
+ *   [server]
  *     listen = HOST:PORT            [127.0.0.1:7433]  ([v6addr]:PORT too)
- *     db = PATH                     [./fairmatch.db]
  *     max_frame_bytes = N           [16777216]  frames after a valid token
  *     idle_timeout_s = N            [300]  0 = never close idle connections
  *     write_queue_limit_bytes = N   [33554432]  stop reading above this
  *     max_connections = N           [256]
  *     max_inflight = N              [64]  requests per connection at once
- *     max_rounds = N                [2]  rounds queued or running at once
- *     max_round_seconds = N         [0]  cap on a round's time limit, 0 none
  *     max_upload_bytes = N          [268435456]  one CSV file being imported
  *     shutdown_grace_s = N          [30]  then connections are cut
+ *   [store]
+ *     db = PATH                     [./fairmatch.db]
+ *   [rounds]
+ *     max_rounds = N                [2]  rounds queued or running at once
+ *     max_round_seconds = N         [0]  cap on a round's time limit, 0 none
+ *   [log]
  *     log_level = debug|info|warn|error  [info]
+ * Keys before the first `[section]` are read wherever they belong (the
+ * older sectionless format).
  * Command-line options override the file, whatever their order.
  *
- * Failure: an unreadable file, an unknown key, a value out of range or a
- * line without `=` is FM_EINVAL (FM_EIO for reading) naming file, line and
- * key in *err; the config is then not to be used.
+ * Failure: an unknown key, a key in another section than its own, a value
+ * out of range, a line longer than 8190 characters or a line that is not
+ * `key = value`, `[section]` or a comment is FM_EINVAL (FM_EIO for
+ * reading) naming file, line and key in *err; the config is then not to be
+ * used.
  */
 #ifndef FM_CONFIG_H
 #define FM_CONFIG_H

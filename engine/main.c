@@ -43,7 +43,7 @@ static void usage(FILE *f)
         "rounds in an SQLite database and serves the fairmatch.v1 protocol.\n"
         "  --listen   address to listen on (default 127.0.0.1:7433)\n"
         "  --db       the database file, created on first start (default ./fairmatch.db)\n"
-        "  --config   a file of `key = value` settings (see engine/README.md)\n"
+        "  --config   an INI file of settings (see engine/README.md)\n"
         "SIGTERM or SIGINT stops it cleanly.  Logs go to stderr, one line per event.\n"
         "Exit codes: 0 stopped cleanly, 1 failed, 2 bad options or config.\n");
 }

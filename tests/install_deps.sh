@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libcsv-dev uthash-dev libjansson-dev zlib1g-dev
-  libglpk-dev libsqlite3-dev libuv1-dev
+  libglpk-dev libsqlite3-dev libuv1-dev libinih-dev
   libprotobuf-c-dev protobuf-c-compiler libsodium-dev
   libcmocka-dev liblemon-dev python3-protobuf protobuf-compiler time
 )

@@ -826,8 +826,9 @@ def main():
                   "employer": token(args.token_tool, db, "employer", "EMP1")}
         config = os.path.join(tmp, "fairmatchd.conf")
         with open(config, "w") as f:
-            f.write("# test settings\nidle_timeout_s = 2\nmax_rounds = 2\nlog_level = info\n"
-                    "shutdown_grace_s = 20\nwrite_queue_limit_bytes = 65536\n")
+            f.write("# test settings\n[server]\nidle_timeout_s = 2\nshutdown_grace_s = 20\n"
+                    "write_queue_limit_bytes = 65536\n[rounds]\nmax_rounds = 2\n"
+                    "[log]\nlog_level = info\n")
         d = Daemon(args.fairmatchd, db, tmp, config=config)
         if not check(d.port is not None, "fairmatchd starts and listens (%s)" % d.log()[-300:]):
             return 1

@@ -17,7 +17,8 @@
  * fetches the summary JSON and every assignment row (paged) and writes OUT
  * with the writers of `fairmatch solve` (round_export.h); a school token
  * gets the two CSV files of its own pupils only (the summary is the
- * coordinator's).  `round assignments` prints the rows as CSV; for an
+ * coordinator's), an employer token OUT/placements.csv of its matched
+ * pupils (export_round's EmployerRow columns).  `round assignments` prints the rows as CSV; for an
  * employer token the pupil columns are the pseudonym, age band, needs_access
  * and school name the daemon gives an employer instead of the refs.  Results
  * go to stdout, progress and warnings to stderr.
@@ -159,6 +160,17 @@ static const char *phase_name(int phase)
     case PHASE(FAILED): return "failed";
     case PHASE(CANCELLED): return "cancelled";
     default: return "unknown";
+    }
+}
+
+static const char *state_name(int state)
+{
+    switch (state) {
+    case FAIRMATCH__V1__ASSIGNMENT_STATE__STATE_PROPOSED: return "proposed";
+    case FAIRMATCH__V1__ASSIGNMENT_STATE__STATE_CONFIRMED: return "confirmed";
+    case FAIRMATCH__V1__ASSIGNMENT_STATE__STATE_DECLINED: return "declined";
+    case FAIRMATCH__V1__ASSIGNMENT_STATE__STATE_UNMATCHED: return "unmatched";
+    default: return "";
     }
 }
 
@@ -1089,7 +1101,9 @@ static void usage_export(FILE *f)
         "Writes a finished round's result files into OUT exactly as 'fairmatch solve'\n"
         "writes them: OUT/placements.csv, OUT/mentors.csv, OUT/summary.json and\n"
         "OUT/report.html.  With a school token only the two CSV files, holding the\n"
-        "school's own pupils.  Files are replaced only when all are complete.\n");
+        "school's own pupils.  With an employer token only OUT/placements.csv, of\n"
+        "the pupils matched to its placements: pupil_ref,age_band,needs_access,\n"
+        "school_name,placement_ref,state.  Files are replaced only when complete.\n");
 }
 
 typedef struct export_ctx {
@@ -1097,27 +1111,126 @@ typedef struct export_ctx {
     fm_error err;
 } export_ctx;
 
-static int add_export_row(const Fairmatch__V1__Assignment *a, void *arg)
+/* Calls fn for every page of round id's export_round answer. */
+typedef int (*export_page_fn)(const Fairmatch__V1__ExportRoundResponse *page, void *arg);
+
+static int each_export_page(session *s, uint64_t id, export_page_fn fn, void *arg)
+{
+    char *page = NULL;
+    for (;;) {
+        Request req = FAIRMATCH__V1__REQUEST__INIT;
+        Fairmatch__V1__ExportRoundRequest q = FAIRMATCH__V1__EXPORT_ROUND_REQUEST__INIT;
+        q.round_id = id;
+        q.page_size = EXPORT_PAGE;
+        q.page_token = page ? page : (char *)"";
+        req.method_case = FAIRMATCH__V1__REQUEST__METHOD_EXPORT_ROUND;
+        req.export_round = &q;
+        Response *r = NULL;
+        int code = rpc(s, &req, CALL_TIMEOUT_MS, "round export", &r);
+        free(page);
+        page = NULL;
+        if (code != 0)
+            return code;
+        code = fn(r->export_round, arg);
+        const char *next = r->export_round->next_page_token;
+        if (code == 0 && next && *next && !(page = strdup(next))) {
+            say_error("out of memory");
+            code = FM_EXIT_FAILED;
+        }
+        fm_client_response_free(r);
+        if (code != 0 || !page)
+            return code;
+    }
+}
+
+static int add_result_rows(const Fairmatch__V1__ExportRoundResponse *page, void *arg)
 {
     export_ctx *ctx = arg;
-    fm_export_row row = {
-        .mentor = a->side == SIDE(MENTORS),
-        .student_ref = a->student_ref,
-        .school_ref = a->school_ref,
-        .tier = a->tier,
-        .target_ref = a->target_ref,
-        .employer_ref = a->employer_ref,
-        .rank = a->rank,
-        .distance_km = a->distance_km,
-        .utility = a->utility,
-        .reason = a->reason,
-        .rule = a->rule,
-    };
-    if (fm_round_export_add(ctx->x, &row, &ctx->err) != 0) {
-        fm_cli_print_error(&ctx->err);
-        return FM_EXIT_FAILED;
+    for (size_t i = 0; i < page->n_results; i++) {
+        const Fairmatch__V1__ResultRow *a = page->results[i];
+        fm_export_row row = {
+            .mentor = a->side == SIDE(MENTORS),
+            .student_ref = a->student_ref,
+            .school_ref = a->school_ref,
+            .tier = a->tier,
+            .target_ref = a->target_ref,
+            .employer_ref = a->employer_ref,
+            .rank = a->rank,
+            .distance_km = a->distance_km,
+            .utility = a->utility,
+            .reason = a->reason,
+        };
+        if (fm_round_export_add(ctx->x, &row, &ctx->err) != 0) {
+            fm_cli_print_error(&ctx->err);
+            return FM_EXIT_FAILED;
+        }
     }
     return 0;
+}
+
+/* An employer's OUT/placements.csv, written while its pages arrive. */
+typedef struct employer_export {
+    session *s;
+    uint64_t id;
+    FILE *f;
+    int code;         /* the exit code of a failed request, else 0 */
+    size_t rows;
+} employer_export;
+
+#define EMPLOYER_COLUMNS "pupil_ref,age_band,needs_access,school_name,placement_ref,state"
+
+static int put_employer_rows(const Fairmatch__V1__ExportRoundResponse *page, void *arg)
+{
+    FILE *f = arg;
+    for (size_t i = 0; i < page->n_matches; i++) {
+        const Fairmatch__V1__EmployerRow *m = page->matches[i];
+        const char *fields[] = { m->pupil_ref, m->age_band, m->needs_access ? "1" : "0",
+                                 m->school_name, m->placement_ref, state_name(m->state) };
+        for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++)
+            if ((k > 0 && putc(',', f) == EOF) || fm_result_csv_put_field(f, fields[k]) != 0)
+                return FM_EXIT_FAILED;
+        if (putc('\n', f) == EOF)
+            return FM_EXIT_FAILED;
+    }
+    return 0;
+}
+
+static int count_and_put(const Fairmatch__V1__ExportRoundResponse *page, void *arg)
+{
+    employer_export *e = arg;
+    e->rows += page->n_matches;
+    return put_employer_rows(page, e->f);
+}
+
+static int write_employer_file(FILE *f, void *arg, fm_error *err)
+{
+    employer_export *e = arg;
+    if (fputs(EMPLOYER_COLUMNS "\n", f) == EOF)
+        return fm_error_set(err, FM_EIO, "cannot write: %s", strerror(errno));
+    e->f = f;
+    e->code = each_export_page(e->s, e->id, count_and_put, e);
+    if (e->code != 0)   /* already reported; the file is dropped */
+        return fm_error_set(err, FM_EIO, "the export was not finished");
+    if (ferror(f))
+        return fm_error_set(err, FM_EIO, "cannot write: %s", strerror(errno));
+    return 0;
+}
+
+/* round export with an employer token: OUT/placements.csv of its matches. */
+static int export_employer(session *s, uint64_t id, const char *outdir)
+{
+    employer_export e = { .s = s, .id = id };
+    fm_error err;
+    fm_error_clear(&err);
+    if (fm_round_file_write(outdir, "placements.csv", write_employer_file, &e, &err) != 0) {
+        if (e.code != 0)
+            return e.code;
+        fm_cli_print_error(&err);
+        return FM_EXIT_FAILED;
+    }
+    printf("wrote %s/placements.csv (round %" PRIu64 ", %zu matched pupils of employer %s)\n",
+           outdir, id, e.rows, s->hello->status->scope);
+    return FM_EXIT_OK;
 }
 
 static int cmd_round_export(session *s, int argc, char **argv)
@@ -1145,12 +1258,8 @@ static int cmd_round_export(session *s, int argc, char **argv)
     int code = need_token(s);
     if (code != 0 || (code = session_open(s)) != 0)
         return code;
-    if (s->role != ROLE(COORDINATOR) && s->role != ROLE(SCHOOL)) {
-        say_error("round export needs a coordinator or school token; an employer sees "
-                  "only its matched placements ('fairmatch round assignments %" PRIu64 "')",
-                  id);
-        return FM_EXIT_FAILED;
-    }
+    if (s->role == ROLE(EMPLOYER))
+        return export_employer(s, id, outdir);
     int coord = s->role == ROLE(COORDINATOR);
     export_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
@@ -1182,7 +1291,7 @@ static int cmd_round_export(session *s, int argc, char **argv)
             goto out;
         }
     }
-    if ((code = each_assignment(s, id, SIDE(UNSPECIFIED), 1, add_export_row, &ctx)) != 0)
+    if ((code = each_export_page(s, id, add_result_rows, &ctx)) != 0)
         goto out;
     if (fm_round_export_write(ctx.x, outdir, summary, &ctx.err) != 0) {
         code = local_failure(&ctx.err);
@@ -1224,17 +1333,6 @@ static void usage_assignments(FILE *f)
         "employer_ref,state (it confirms or declines by pupil_ref).\n"
         "  --side       one side only (default both)\n"
         "  --unmatched  also the rows of pupils who got nothing\n");
-}
-
-static const char *state_name(int state)
-{
-    switch (state) {
-    case FAIRMATCH__V1__ASSIGNMENT_STATE__STATE_PROPOSED: return "proposed";
-    case FAIRMATCH__V1__ASSIGNMENT_STATE__STATE_CONFIRMED: return "confirmed";
-    case FAIRMATCH__V1__ASSIGNMENT_STATE__STATE_DECLINED: return "declined";
-    case FAIRMATCH__V1__ASSIGNMENT_STATE__STATE_UNMATCHED: return "unmatched";
-    default: return "";
-    }
 }
 
 static int print_assignment(const Fairmatch__V1__Assignment *a, void *arg)

@@ -306,3 +306,38 @@ int fm_round_write_with_summary(const char *outdir, const fm_region *r,
     return write_round(outdir, r, res, summary ? given_summary : NULL,
                        (void *)summary, err);
 }
+
+int fm_round_file_write(const char *outdir, const char *name, fm_round_file_fn write,
+                        void *ctx, fm_error *err)
+{
+    out_file o;
+    int rc, dirfd;
+
+    memset(&o, 0, sizeof o);
+    if (err)
+        err->file[0] = '\0';
+    rc = make_dirs(outdir, err);
+    if (rc == 0)
+        rc = open_tmp(&o, outdir, name, err);
+    if (rc == 0) {
+        errno = 0;
+        rc = name_file(write(o.f, ctx, err), &o, err);
+    }
+    if (rc == 0)
+        rc = close_tmp(&o, err);
+    if (rc == 0 && rename(o.tmp, o.final) != 0)
+        rc = io_error(err, o.final, "cannot rename into place", errno);
+    if (rc == 0) {
+        o.created = 0;
+        dirfd = open(outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd >= 0) {
+            (void)fsync(dirfd);
+            close(dirfd);
+        }
+    }
+    if (o.f)
+        fclose(o.f);
+    if (o.created)
+        unlink(o.tmp);
+    return rc;
+}

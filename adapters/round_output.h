@@ -93,4 +93,13 @@ int fm_summary_json_write(FILE *f, const json_t *summary, fm_error *err);
  * input is HTML-escaped.  Missing keys render as 0 / blank.  FM_EIO. */
 int fm_report_html_write(FILE *f, const json_t *summary, fm_error *err);
 
+/* Writes one file, outdir/name, with the same guarantees as fm_round_write
+ * (outdir created, a temporary name renamed into place only when write
+ * returned 0 and the file is on disk): for files other than the four of a
+ * round, such as an employer's export.  write returns 0 or an FM_E* code
+ * with err set. */
+typedef int (*fm_round_file_fn)(FILE *f, void *ctx, fm_error *err);
+int fm_round_file_write(const char *outdir, const char *name, fm_round_file_fn write,
+                        void *ctx, fm_error *err);
+
 #endif

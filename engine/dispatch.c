@@ -47,6 +47,7 @@ static const method methods[] = {
     M(RERUN_ROUND, "rerun_round", fm_handle_rerun_round, 1),
     M(LIST_ROUNDS, "list_rounds", fm_handle_list_rounds, 1),
     M(CANCEL_ROUND, "cancel_round", fm_handle_cancel_round, 1),
+    M(EXPORT_ROUND, "export_round", fm_handle_export_round, 1),
 };
 #undef M
 

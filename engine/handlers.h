@@ -38,5 +38,6 @@ void fm_handle_rerun_round(fm_call *call);
 /* handlers_assignments.c */
 void fm_handle_list_assignments(fm_call *call);
 void fm_handle_decide_assignment(fm_call *call);
+void fm_handle_export_round(fm_call *call);
 
 #endif

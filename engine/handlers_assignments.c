@@ -1,6 +1,7 @@
 /*
  * handlers_assignments.c - a round's assignments: list_assignments (pages,
- * scoped by role) and decide_assignment (confirm / decline).
+ * scoped by role), export_round (the same pages as each party's typed
+ * export rows) and decide_assignment (confirm / decline).
  *
  * Normal case: list_assignments checks that the round exists and is done,
  * then reads one page with fm_store_assignment_page, which applies the
@@ -15,6 +16,10 @@
  * for an employer "0:<pupil_ref>" (opaque to clients).  decide_assignment
  * sets confirmed / declined through the store, which checks scope and the
  * transition (an employer may name the pupil by its pupil_ref).
+ * export_round reads the same pages and answers a coordinator or school
+ * with ResultRow (the result files' columns and the state, unmatched rows
+ * included) and an employer with EmployerRow (pseudonym, age band, access
+ * needs, school name, placement and state: nothing else of the pupil).
  *
  * Failure cases: unknown round (NOT_FOUND), round not done
  * (FAILED_PRECONDITION), bad side / decision / ref / page token
@@ -133,49 +138,78 @@ static Fairmatch__V1__Assignment *row_out(fm_arena *a, const fm_store_assignment
     return w;
 }
 
+/* The side of a request as a store query side; -1 (failed) if unknown. */
+static int query_side(fm_call *call, Fairmatch__V1__Side side, int *out)
+{
+    switch (side) {
+    case FAIRMATCH__V1__SIDE__SIDE_UNSPECIFIED: *out = -1; return 0;
+    case FAIRMATCH__V1__SIDE__SIDE_PLACEMENTS: *out = FM_SIDE_PLACEMENT; return 0;
+    case FAIRMATCH__V1__SIDE__SIDE_MENTORS: *out = FM_SIDE_MENTOR; return 0;
+    default:
+        fm_call_fail(call, FM_CODE(INVALID_ARGUMENT), "side is not a known value");
+        call->error.field = "side";
+        return -1;
+    }
+}
+
+/* One page of round_id's rows for the caller (list_assignments and
+ * export_round): *rows (free it) gets *n rows; *next the page token of the
+ * page after, "" at the end.  -1 after failing the call. */
+static int read_page(fm_call *call, uint64_t round_id, Fairmatch__V1__Side side,
+                     uint32_t page_size, const char *page_token, fm_store_assignment **rows,
+                     size_t *n, char **next)
+{
+    fm_store_assignment after;
+    fm_store_assignment_query query;
+    memset(&query, 0, sizeof query);
+    *rows = NULL;
+    *n = 0;
+    if (query_side(call, side, &query.side) != 0)
+        return -1;
+    if (page_token && *page_token) {
+        if (parse_token(page_token, &after) != 0) {
+            fm_call_fail(call, FM_CODE(INVALID_ARGUMENT), "page_token is not one this "
+                         "daemon gave out");
+            call->error.field = "page_token";
+            return -1;
+        }
+        query.after = &after;
+    }
+    if (round_done(call, (int64_t)round_id) != 0)
+        return -1;
+    size_t cap = fm_page_size(page_size, PAGE_DEFAULT, PAGE_MAX);
+    *rows = calloc(cap, sizeof(**rows));
+    if (!*rows) {
+        fm_call_fail(call, FM_CODE(RESOURCE_EXHAUSTED), "out of memory");
+        return -1;
+    }
+    fm_error err;
+    fm_error_clear(&err);
+    int rc = fm_store_assignment_page(call->srv->store, &call->who, (int64_t)round_id,
+                                      &query, *rows, cap, n, &err);
+    if (rc != 0) {
+        fm_call_fail_err(call, &err, 0);
+        return -1;
+    }
+    const fm_store_assignment *last = *n ? &(*rows)[*n - 1] : NULL;
+    *next = *n == cap && last
+                ? fm_arena_printf(&call->arena, "%d:%s", last->side == FM_SIDE_MENTOR,
+                                  call->who.role == FM_ROLE_EMPLOYER ? last->pupil_ref
+                                                                     : last->student_ref)
+                : (char *)"";
+    return *next ? 0 : -1;
+}
+
 void fm_handle_list_assignments(fm_call *call)
 {
     const Fairmatch__V1__ListAssignmentsRequest *q = call->req->list_assignments;
     fm_arena *a = &call->arena;
     fm_store_assignment *rows = NULL;
-    fm_store_assignment after;
-    fm_store_assignment_query query;
-    memset(&query, 0, sizeof query);
-    switch (q->side) {
-    case FAIRMATCH__V1__SIDE__SIDE_UNSPECIFIED: query.side = -1; break;
-    case FAIRMATCH__V1__SIDE__SIDE_PLACEMENTS: query.side = FM_SIDE_PLACEMENT; break;
-    case FAIRMATCH__V1__SIDE__SIDE_MENTORS: query.side = FM_SIDE_MENTOR; break;
-    default:
-        fm_call_fail(call, FM_CODE(INVALID_ARGUMENT), "side is not a known value");
-        call->error.field = "side";
-        goto done;
-    }
-    if (q->page_token && *q->page_token) {
-        if (parse_token(q->page_token, &after) != 0) {
-            fm_call_fail(call, FM_CODE(INVALID_ARGUMENT), "page_token is not one this "
-                         "daemon gave out");
-            call->error.field = "page_token";
-            goto done;
-        }
-        query.after = &after;
-    }
-    if (round_done(call, (int64_t)q->round_id) != 0)
-        goto done;
-    size_t cap = fm_page_size(q->page_size, PAGE_DEFAULT, PAGE_MAX);
-    rows = calloc(cap, sizeof(*rows));
-    if (!rows) {
-        fm_call_fail(call, FM_CODE(RESOURCE_EXHAUSTED), "out of memory");
-        goto done;
-    }
     size_t n = 0;
-    fm_error err;
-    fm_error_clear(&err);
-    int rc = fm_store_assignment_page(call->srv->store, &call->who, (int64_t)q->round_id,
-                                      &query, rows, cap, &n, &err);
-    if (rc != 0) {
-        fm_call_fail_err(call, &err, 0);
+    char *next = NULL;
+    if (read_page(call, q->round_id, q->side, q->page_size, q->page_token, &rows, &n,
+                  &next) != 0)
         goto done;
-    }
     Fairmatch__V1__ListAssignmentsResponse *r = fm_arena_alloc(a, sizeof(*r));
     Fairmatch__V1__Assignment **list = fm_arena_array(a, n, sizeof(*list));
     if (!r || !list)
@@ -191,13 +225,86 @@ void fm_handle_list_assignments(fm_call *call)
         list[r->n_assignments++] = w;
     }
     r->assignments = list;
-    r->next_page_token = n == cap && n > 0
-                             ? fm_arena_printf(a, "%d:%s", rows[n - 1].side == FM_SIDE_MENTOR,
-                                               limited ? rows[n - 1].pupil_ref
-                                                       : rows[n - 1].student_ref)
-                             : (char *)"";
+    r->next_page_token = next;
     call->resp.list_assignments = r;
     call->resp.result_case = FAIRMATCH__V1__RESPONSE__RESULT_LIST_ASSIGNMENTS;
+done:
+    free(rows);
+    fm_call_finish(call);
+}
+
+/* A coordinator's or school's export row: the result file's columns. */
+static Fairmatch__V1__ResultRow *result_row(fm_arena *a, const fm_store_assignment *row)
+{
+    Fairmatch__V1__ResultRow *w = fm_arena_alloc(a, sizeof(*w));
+    if (!w)
+        return NULL;
+    fairmatch__v1__result_row__init(w);
+    w->side = side_of(row->side);
+    w->student_ref = fm_arena_str(a, row->student_ref);
+    w->school_ref = fm_arena_str(a, row->school_ref);
+    w->tier = row->tier;
+    w->target_ref = fm_arena_str(a, row->target_ref);
+    w->employer_ref = fm_arena_str(a, row->employer_ref);
+    w->rank = row->rank;
+    w->distance_km = row->distance_km;
+    w->utility = row->utility;
+    w->reason = fm_arena_str(a, row->reason);
+    w->state = state_of(row->status);
+    return w->student_ref && w->school_ref && w->target_ref && w->employer_ref && w->reason
+               ? w : NULL;
+}
+
+/* An employer's export row: the pseudonym and what the employer may know. */
+static Fairmatch__V1__EmployerRow *employer_row(fm_arena *a, const fm_store_assignment *row)
+{
+    Fairmatch__V1__EmployerRow *w = fm_arena_alloc(a, sizeof(*w));
+    if (!w)
+        return NULL;
+    fairmatch__v1__employer_row__init(w);
+    w->pupil_ref = fm_arena_str(a, row->pupil_ref);
+    w->age_band = fm_arena_str(a, row->age_band);
+    w->needs_access = row->needs_access != 0;
+    w->school_name = fm_arena_str(a, row->school_name);
+    w->placement_ref = fm_arena_str(a, row->target_ref);
+    w->state = state_of(row->status);
+    return w->pupil_ref && w->age_band && w->school_name && w->placement_ref ? w : NULL;
+}
+
+void fm_handle_export_round(fm_call *call)
+{
+    const Fairmatch__V1__ExportRoundRequest *q = call->req->export_round;
+    fm_arena *a = &call->arena;
+    fm_store_assignment *rows = NULL;
+    size_t n = 0;
+    char *next = NULL;
+    if (read_page(call, q->round_id, q->side, q->page_size, q->page_token, &rows, &n,
+                  &next) != 0)
+        goto done;
+    Fairmatch__V1__ExportRoundResponse *r = fm_arena_alloc(a, sizeof(*r));
+    if (!r)
+        goto done;
+    fairmatch__v1__export_round_response__init(r);
+    r->next_page_token = next;
+    if (call->who.role == FM_ROLE_EMPLOYER) {
+        /* The store gives an employer only matched rows of its placements. */
+        r->view = FAIRMATCH__V1__ROLE__ROLE_EMPLOYER;
+        if (!(r->matches = fm_arena_array(a, n, sizeof(*r->matches))))
+            goto done;
+        for (size_t i = 0; i < n; i++)
+            if (!(r->matches[r->n_matches++] = employer_row(a, &rows[i])))
+                goto done;
+    } else {
+        r->view = call->who.role == FM_ROLE_SCHOOL ? FAIRMATCH__V1__ROLE__ROLE_SCHOOL
+                                                   : FAIRMATCH__V1__ROLE__ROLE_COORDINATOR;
+        if (!(r->results = fm_arena_array(a, n, sizeof(*r->results))))
+            goto done;
+        for (size_t i = 0; i < n; i++)
+            if (!(r->results[r->n_results++] = result_row(a, &rows[i])))
+                goto done;
+    }
+    call->resp.export_round = r;
+    call->resp.result_case = FAIRMATCH__V1__RESPONSE__RESULT_EXPORT_ROUND;
 done:
     free(rows);
     fm_call_finish(call);

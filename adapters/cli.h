@@ -6,7 +6,8 @@
 #ifndef FM_CLI_H
 #define FM_CLI_H
 
-enum { FM_EXIT_OK = 0, FM_EXIT_FAILED = 1, FM_EXIT_USAGE = 2 };
+enum { FM_EXIT_OK = 0, FM_EXIT_FAILED = 1, FM_EXIT_USAGE = 2,
+       FM_EXIT_INFEASIBLE = 3 /* valid input whose extra constraints cannot be met */ };
 
 int fm_cli_solve(int argc, char **argv);
 

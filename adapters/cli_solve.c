@@ -5,15 +5,21 @@
  * schools optional), solves with the fair-access v1 policy, and writes the
  * result files into --out.  Bad options or input: exit 2 with a message
  * naming the file, line, column, field and id; nothing is written.
- * A failure while solving or writing: exit 1.  Prints the two objective
- * vectors and where the files are.
+ * A failure while solving or writing: exit 1.  Extra constraints (in the
+ * policy file) that cannot be met: exit 3, with OUT/summary.json saying
+ * which constraint failed for whom (status "infeasible") and nothing else
+ * written.  Prints the two objective vectors (with each level's gap when a
+ * time limit stopped a MIP search) and where the files are; on a terminal,
+ * the solver's progress (phase, level, bound, incumbent, gap) on stderr.
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "csv_input.h"
@@ -34,7 +40,8 @@ static void usage(FILE *f)
         "DIR/mentors.csv, DIR/summary.json and DIR/report.html.\n"
         "  --date     the round date (ages and DBS checks are taken on it); default today\n"
         "  --policy   a JSON file of policy options, e.g. {\"time_limit_seconds\": 600}\n"
-        "Exit codes: 0 done, 1 failed while solving or writing, 2 bad input or usage.\n");
+        "Exit codes: 0 done, 1 failed while solving or writing, 2 bad input or usage,\n"
+        "3 the policy's extra constraints cannot be met (DIR/summary.json says which).\n");
 }
 
 static double now_seconds(void)
@@ -76,10 +83,40 @@ static int read_file(fm_region *r, reader_fn read, const char *path, fm_error *e
 
 static void print_vector(const char *side, const fm_side_result *s)
 {
+    int proven = s->certificate_checked;
+    for (int k = 0; k < 4; k++)
+        proven &= s->proof[k].value == s->proof[k].bound;
     printf("%-10s n1=%lld n2=%lld n3=%lld utility=%lld (%lld asked, proven optimal: %s)\n",
            side, (long long)s->vector.n1, (long long)s->vector.n2,
            (long long)s->vector.n3, (long long)s->vector.utility,
-           (long long)s->n_students_asked, s->certificate_checked ? "yes" : "no");
+           (long long)s->n_students_asked, proven ? "yes" : "no");
+    if (!s->constrained || proven)
+        return;
+    static const char *const names[4] = {"n1", "n2", "n3", "utility"};
+    for (int k = 0; k < 4; k++) {
+        const fm_constrained_level *L = &s->constrained->level[k];
+        if (L->bound < 0)
+            printf("           %s=%lld: not optimised (time limit)\n", names[k],
+                   (long long)L->value);
+        else if (L->bound != L->value)
+            printf("           %s=%lld: bound %lld, gap %.2f%% (time limit)\n", names[k],
+                   (long long)L->value, (long long)L->bound, 100.0 * L->gap);
+    }
+}
+
+/* Progress on a terminal: one line, rewritten. */
+static void show_progress(const fm_progress *p, void *arg)
+{
+    (void)arg;
+    char nums[160] = "";
+    if (!isnan(p->bound) || !isnan(p->incumbent))
+        snprintf(nums, sizeof nums, " bound %.0f incumbent %.0f gap %.2f%%", p->bound,
+                 p->incumbent, isnan(p->gap) ? 0.0 : 100.0 * p->gap);
+    fprintf(stderr, "\r%-10s %-12s", p->side, p->phase);
+    if (p->level)
+        fprintf(stderr, " level %d", p->level);
+    fprintf(stderr, "%s %.1f s\033[K", nums, p->elapsed_s);
+    fflush(stderr);
 }
 
 int fm_cli_solve(int argc, char **argv)
@@ -153,8 +190,26 @@ int fm_cli_solve(int argc, char **argv)
     double t1 = now_seconds();
 
     code = FM_EXIT_FAILED;
-    if (fm_solver_run(&region, &params, &result, &err) != FM_OK) {
+    int tty = isatty(2);
+    if (tty)
+        params.progress = show_progress;
+    int src = fm_solver_run(&region, &params, &result, &err);
+    if (tty)
+        fprintf(stderr, "\r\033[K");
+    if (src != FM_OK) {
         fm_cli_print_error(&err);
+        if (src == FM_EINFEASIBLE) {
+            fm_error werr;
+            fm_error_clear(&werr);
+            code = FM_EXIT_INFEASIBLE;
+            if (fm_summary_infeasible_write(outdir, &params, &err, &werr) != FM_OK) {
+                fm_cli_print_error(&werr);
+                code = FM_EXIT_FAILED;
+            } else {
+                fprintf(stderr, "fairmatch: the round is infeasible; wrote %s/summary.json\n",
+                        outdir);
+            }
+        }
         goto out;
     }
     double t2 = now_seconds();

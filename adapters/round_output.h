@@ -84,6 +84,16 @@ int fm_summary_json_new(const fm_region *r, const fm_round_params *params,
                         const fm_result *res, const fm_round_timing *timing,
                         json_t **out, fm_error *err);
 
+/* The "constrained" object of one side of summary.json (sides solved
+ * under extra constraints; summary_constrained.c), or NULL on ENOMEM. */
+json_t *fm_summary_constrained_json(const fm_side_result *sr);
+
+/* summary.json of a round whose constraints cannot be met (why: the
+ * solver's FM_EINFEASIBLE error): status "infeasible", the constraint, who
+ * and the message; no other file.  FM_EIO, FM_ENOMEM. */
+int fm_summary_infeasible_write(const char *outdir, const fm_round_params *params,
+                                const fm_error *why, fm_error *err);
+
 /* Serialises a summary: 2-space indent, keys in insertion order, reals with
  * 10 significant digits, a final LF.  FM_EIO. */
 int fm_summary_json_write(FILE *f, const json_t *summary, fm_error *err);

@@ -27,7 +27,8 @@
  *                    "no_eligible_by_rule": {"sector": n, ...}},
  *        "proof": {"method", "levels": [{"level", "name", "value", "bound"}],
  *                  "optimal", "certificate_checked"},
- *        "solver": {"pricing_rounds", "arcs_priced", "pivots"} },
+ *        "solver": {"pricing_rounds", "arcs_priced", "pivots"},
+ *        "constrained": {...} only under extra constraints (summary_constrained.c) },
  *     "mentors": { likewise },
  *     "timings": {"read_s", "candidates_s", "solve_s", "check_s", "write_s",
  *                 "total_s"},
@@ -298,8 +299,9 @@ static json_t *proof_json(const fm_side_result *sr)
     int bad = o == NULL || levels == NULL;
     int optimal = 1;
 
-    bad |= set(o, "method", json_string("min-cut per count level, "
-                                        "LP duals for utility"));
+    bad |= set(o, "method", json_string(sr->constrained
+                                        ? "constrained: see constrained.levels"
+                                        : "min-cut per count level, LP duals for utility"));
     for (int i = 0; i < 4; i++) {
         json_t *l = json_object();
         bad |= l == NULL;
@@ -386,6 +388,8 @@ static json_t *side_json(const fm_region *r, const fm_side_result *sr,
     bad |= set(o, "reasons", reasons);
 
     bad |= set(o, "proof", proof_json(sr));
+    if (sr->constrained)
+        bad |= set(o, "constrained", fm_summary_constrained_json(sr));
 
     bad |= set_int(solver, "pricing_rounds", sr->pricing_rounds);
     bad |= set_int(solver, "arcs_priced", sr->n_arcs_priced);

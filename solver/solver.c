@@ -13,12 +13,14 @@
  */
 #include "solver.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "candidates.h"
 #include "certificate.h"
+#include "constrained.h"
 #include "counts.h"
 #include "explain.h"
 #include "pools.h"
@@ -33,8 +35,11 @@ static double now_seconds(void)
 
 typedef struct stopper {
     const fm_round_params *params;
+    double start;
     double deadline;      /* 0 = none */
     int reason;           /* FM_ECANCELLED or FM_ELIMIT once stopped */
+    int limit_spent;      /* a MIP search used the time up: the network solves
+                             left run to the end (the limit is for MIPs) */
 } stopper;
 
 static int should_stop(void *arg)
@@ -42,9 +47,18 @@ static int should_stop(void *arg)
     stopper *st = arg;
     if (st->params->cancel && st->params->cancel(st->params->cancel_arg))
         st->reason = FM_ECANCELLED;
-    else if (st->deadline > 0 && now_seconds() > st->deadline)
+    else if (st->deadline > 0 && !st->limit_spent && now_seconds() > st->deadline)
         st->reason = FM_ELIMIT;
     return st->reason != 0;
+}
+
+static void report_phase(const stopper *st, const char *side, const char *phase)
+{
+    if (!st->params->progress)
+        return;
+    fm_progress p = { .side = side, .phase = phase, .bound = NAN, .incumbent = NAN,
+                      .gap = NAN, .elapsed_s = now_seconds() - st->start };
+    st->params->progress(&p, st->params->progress_arg);
 }
 
 const char *fm_rule_name(fm_rule rule)
@@ -79,6 +93,8 @@ void fm_result_free(fm_result *res)
 {
     free(res->placements.match);
     free(res->mentors.match);
+    fm_constrained_report_free(res->placements.constrained);
+    fm_constrained_report_free(res->mentors.constrained);
     memset(res, 0, sizeof *res);
 }
 
@@ -96,6 +112,7 @@ static int solve_side(const fm_region *r, int mentors, const fm_round_params *pa
     int rc;
 
     double t0 = now_seconds();
+    report_phase(st, side, "candidates");
     rc = fm_cands_build(r, params->date, mentors, params->threads, &cands, err);
     if (rc)
         goto out;
@@ -106,12 +123,14 @@ static int solve_side(const fm_region *r, int mentors, const fm_round_params *pa
     if ((rc = fm_pools_init(&pools, r, &cands, mentors)) ||
         (rc = fm_assign_init(&assign, &pools)))
         goto nomem;
+    report_phase(st, side, "counts");
     rc = fm_counts_solve(&pools, &assign, counts, &cuts, should_stop, st);
     if (rc)
         goto failed;
     double t2 = now_seconds();
     out->seconds_counts = t2 - t1;
 
+    report_phase(st, side, "utility");
     rc = fm_utility_solve(&pools, &assign, counts, &potentials, &ustats, should_stop, st);
     if (rc)
         goto failed;
@@ -127,6 +146,25 @@ static int solve_side(const fm_region *r, int mentors, const fm_round_params *pa
         goto out;
     out->certificate_checked = 1;
     out->seconds_check = now_seconds() - t3;
+
+    if (fm_constraints_active(&params->constraints, mentors)) {
+        fm_constrained_in cin = {
+            .r = r, .mentors = mentors, .pools = &pools,
+            .opt = &params->constraints.side[mentors ? 1 : 0], .params = params,
+            .plain_proof = out->proof, .t_start = st->start, .deadline = st->deadline,
+            .stop = should_stop, .stop_arg = st,
+        };
+        double t4 = now_seconds();
+        /* With constraints on both sides, the placements get half the time left. */
+        if (!mentors && st->deadline > 0 && fm_constraints_active(&params->constraints, 1))
+            cin.deadline = t4 + (st->deadline - t4) / 2;
+        rc = fm_constrained_solve(&cin, &assign, out, err);
+        out->seconds_constrained = now_seconds() - t4;
+        if (rc)
+            goto out;
+        if (out->constrained->stopped_by_limit)
+            st->limit_spent = 1;
+    }
 
     out->match = malloc((r->n_students + 1) * sizeof *out->match);
     if (!out->match || fm_explain_side(r, mentors, params->date, &pools, &assign, out->match))
@@ -161,9 +199,9 @@ out:
 int fm_solver_run(const fm_region *r, const fm_round_params *params,
                   fm_result *out, fm_error *err)
 {
-    stopper st = { .params = params };
+    stopper st = { .params = params, .start = now_seconds() };
     if (params->time_limit_seconds > 0)
-        st.deadline = now_seconds() + params->time_limit_seconds;
+        st.deadline = st.start + params->time_limit_seconds;
     fm_result_init(out);
     int rc = solve_side(r, 0, params, &st, &out->placements, err);
     if (!rc)

@@ -10,9 +10,18 @@
  * the utility level), already re-checked by an independent routine
  * (certificate.c) before fm_solver_run() returns.
  *
+ * With extra constraints (params->constraints), a side whose plain optimum
+ * breaks one is solved again as an LP/MIP with GLPK (constrained.h), the
+ * four levels in the same order; a time limit then ends the search with the
+ * best solution found and each level's bound and gap.
+ *
  * Failure: FM_ENOMEM, FM_ECANCELLED (the cancel callback said stop),
- * FM_ELIMIT (time limit), FM_EINTERNAL (the certificate did not check out: a
- * bug, never returned as a result).  On failure *out is left cleared.
+ * FM_ELIMIT (time limit, before any solution meeting the constraints was
+ * found), FM_EINFEASIBLE (the constraints cannot all be met: err names the
+ * constraint in err->field and the party in err->id, the message says why),
+ * FM_EINVAL (a constraint names a sector the region lacks), FM_EINTERNAL
+ * (the certificate did not check out, or GLPK failed internally: a bug,
+ * never returned as a result).  On failure *out is left cleared.
  *
  * The library does no I/O and never includes SQLite, libuv or protobuf.
  */
@@ -21,6 +30,7 @@
 
 #include <stdint.h>
 
+#include "constraints.h"
 #include "error.h"
 #include "region.h"
 
@@ -80,6 +90,11 @@ typedef struct fm_side_result {
     fm_level_proof proof[4];  /* levels 1..4 (level 2/3 as cumulative counts) */
     int certificate_checked;  /* 1 when certificate.c accepted the proof */
     double seconds_candidates, seconds_counts, seconds_utility, seconds_check;
+    /* With extra constraints on this side (constraints.h): how each level
+     * was settled, bounds, gaps and slacks; proof[] then holds the
+     * constrained levels' values and bounds.  NULL for a plain side. */
+    fm_constrained_report *constrained;   /* owned */
+    double seconds_constrained;
 } fm_side_result;
 
 typedef struct fm_result {
@@ -94,6 +109,12 @@ typedef struct fm_round_params {
     /* Called now and then from the solving thread; return nonzero to stop. */
     int (*cancel)(void *arg);
     void *cancel_arg;
+    /* Extra constraints (constraints.h); all zero = the plain policy. */
+    fm_constraints constraints;
+    /* Called from the solving thread at each phase and, during a MIP, about
+     * once a second; may be NULL.  Must not call back into the solver. */
+    void (*progress)(const fm_progress *p, void *arg);
+    void *progress_arg;
 } fm_round_params;
 
 void fm_result_init(fm_result *res);

@@ -765,6 +765,15 @@ static int cmd_round_run(session *s, int argc, char **argv)
     fm_error_clear(&err);
     if (policy && fm_policy_file_read(policy, &params, &err) != FM_OK)
         return local_failure(&err);
+    if (fm_constraints_active(&params.constraints, 0) ||
+        fm_constraints_active(&params.constraints, 1)) {
+        /* Never a silently plainer round than the file asks for. */
+        snprintf(err.file, sizeof err.file, "%s", policy);
+        fm_error_set(&err, FM_EINVAL, "extra constraints (school_floor_pct, "
+                     "employer_spread_max, gender_targets, stable_tiers) are not yet sent to "
+                     "the daemon; run such a round with 'fairmatch solve'");
+        return local_failure(&err);
+    }
     if (limit) {
         char *end = NULL;
         double v = strtod(limit, &end);

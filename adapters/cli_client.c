@@ -58,6 +58,7 @@
 #define CALL_TIMEOUT_MS 120000
 #define STORE_TIMEOUT_MS 1800000    /* the last chunk of an import: parse and store */
 #define FOLLOW_WAIT_MS 20000        /* round_status wait_ms */
+#define PROGRESS_WAIT_MS 5000       /* the same while solving, on a terminal */
 #define CHUNK_DEFAULT ((size_t)1024 * 1024)
 #define CHUNK_MIN ((size_t)1024)
 #define FRAME_SLACK ((size_t)4096)  /* room for the envelope around a chunk */
@@ -666,6 +667,7 @@ static void usage_run(FILE *f)
         "its phases and prints the two objective vectors.\n"
         "  --date        the round date (ages and DBS checks); default the daemon's today\n"
         "  --policy      a JSON file of policy options, as for 'fairmatch solve'\n"
+        "                (time limit and extra constraints)\n"
         "  --time-limit  seconds the solver may take (0: none); overrides the file\n"
         "  --no-wait     print the round id and return at once\n"
         "Exit codes: 0 done, 1 failed or cancelled, 2 bad input or usage.\n");
@@ -680,7 +682,8 @@ static int follow_round(session *s, uint64_t id, int phase, Response **final)
         Fairmatch__V1__RoundStatusRequest q = FAIRMATCH__V1__ROUND_STATUS_REQUEST__INIT;
         q.round_id = id;
         q.known_phase = (Fairmatch__V1__Phase)phase;
-        q.wait_ms = FOLLOW_WAIT_MS;
+        /* While solving, ask more often: the answer carries the progress. */
+        q.wait_ms = phase == PHASE(SOLVING) && isatty(2) ? PROGRESS_WAIT_MS : FOLLOW_WAIT_MS;
         req.method_case = FAIRMATCH__V1__REQUEST__METHOD_ROUND_STATUS;
         req.round_status = &q;
         Response *r = NULL;
@@ -703,6 +706,16 @@ static int follow_round(session *s, uint64_t id, int phase, Response **final)
         if (phase_final(phase)) {
             *final = r;
             return 0;
+        }
+        if (phase == PHASE(SOLVING) && isatty(2) && st->progress_phase && *st->progress_phase) {
+            fprintf(stderr, "round %" PRIu64 ": %s %s", id, st->progress_side,
+                    st->progress_phase);
+            if (st->progress_level)
+                fprintf(stderr, " level %u", st->progress_level);
+            if (st->has_bound)
+                fprintf(stderr, ": bound %.0f, incumbent %.0f, gap %.2f%%", st->bound,
+                        st->incumbent, 100.0 * st->gap);
+            fprintf(stderr, " (%.0f s)\n", st->elapsed_seconds);
         }
         fm_client_response_free(r);
     }
@@ -765,15 +778,6 @@ static int cmd_round_run(session *s, int argc, char **argv)
     fm_error_clear(&err);
     if (policy && fm_policy_file_read(policy, &params, &err) != FM_OK)
         return local_failure(&err);
-    if (fm_constraints_active(&params.constraints, 0) ||
-        fm_constraints_active(&params.constraints, 1)) {
-        /* Never a silently plainer round than the file asks for. */
-        snprintf(err.file, sizeof err.file, "%s", policy);
-        fm_error_set(&err, FM_EINVAL, "extra constraints (school_floor_pct, "
-                     "employer_spread_max, gender_targets, stable_tiers) are not yet sent to "
-                     "the daemon; run such a round with 'fairmatch solve'");
-        return local_failure(&err);
-    }
     if (limit) {
         char *end = NULL;
         double v = strtod(limit, &end);
@@ -790,12 +794,21 @@ static int cmd_round_run(session *s, int argc, char **argv)
     Fairmatch__V1__RoundOptions o = FAIRMATCH__V1__ROUND_OPTIONS__INIT;
     o.policy = (char *)POLICY_NAME;
     o.time_limit_seconds = params.time_limit_seconds;
+    /* The policy file's extra constraints travel as JSON. */
+    char *cons = NULL;
+    json_t *cj = fm_policy_constraints_json(&params.constraints);
+    if (cj && json_object_size(cj) > 0)
+        cons = json_dumps(cj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(cj);
+    o.constraints_json = cons ? cons : (char *)"";
     q.date = (char *)date;
     q.options = &o;
     req.method_case = FAIRMATCH__V1__REQUEST__METHOD_RUN_ROUND;
     req.run_round = &q;
     Response *r = NULL;
-    if ((code = rpc(s, &req, CALL_TIMEOUT_MS, "round run", &r)) != 0)
+    code = rpc(s, &req, CALL_TIMEOUT_MS, "round run", &r);
+    free(cons);
+    if (code != 0)
         return code;
     uint64_t id = r->run_round->round_id;
     int phase = r->run_round->phase;
@@ -943,6 +956,8 @@ static int cmd_round_show(session *s, int argc, char **argv)
                    info->options->time_limit_seconds);
         else
             printf("policy      %s, no time limit\n", info->options->policy);
+        if (info->options->constraints_json && *info->options->constraints_json)
+            printf("constraints %s\n", info->options->constraints_json);
     }
     print_vector("placements", info->placements, coord);
     print_vector("mentors", info->mentors, coord);

@@ -80,11 +80,57 @@ static int read_constraint(const char *key, json_t *value, fm_side_constraints *
     return FM_OK;
 }
 
+/* The keys of a policy object into *next; FM_EINVAL naming the key. */
+static int apply_object(json_t *root, fm_round_params *next, fm_error *err)
+{
+    int rc = FM_OK;
+    if (!json_is_object(root))
+        return fm_error_set(err, FM_EINVAL, "the policy must be a JSON object");
+    const char *key;
+    json_t *value;
+    json_object_foreach(root, key, value) {
+        snprintf(err->field, sizeof err->field, "%s", key);
+        if (strcmp(key, "policy") == 0) {
+            const char *name = json_string_value(value);
+            if (!name || strcmp(name, "fair-access-v1") != 0)
+                return fm_error_set(err, FM_EINVAL, "the only policy is \"fair-access-v1\"");
+        } else if (strcmp(key, "time_limit_seconds") == 0) {
+            if (!json_is_number(value) || json_number_value(value) < 0)
+                return fm_error_set(err, FM_EINVAL, "expected a number of seconds >= 0");
+            next->time_limit_seconds = json_number_value(value);
+        } else if (strcmp(key, "mentors") == 0) {
+            const char *mkey;
+            json_t *mvalue;
+            if (!json_is_object(value))
+                return fm_error_set(err, FM_EINVAL, "expected an object of mentor constraints");
+            json_object_foreach(value, mkey, mvalue) {
+                int known;
+                snprintf(err->field, sizeof err->field, "mentors.%s", mkey);
+                if ((rc = read_constraint(mkey, mvalue, &next->constraints.side[1], 1, &known,
+                                          err)))
+                    return rc;
+                if (!known)
+                    return fm_error_set(err, FM_EINVAL, "unknown mentor constraint (known: "
+                                        "school_floor_pct, stable_tiers)");
+            }
+        } else {
+            int known;
+            if ((rc = read_constraint(key, value, &next->constraints.side[0], 0, &known, err)))
+                return rc;
+            if (!known)
+                return fm_error_set(err, FM_EINVAL, "unknown policy option (known: policy, "
+                                    "time_limit_seconds, school_floor_pct, employer_spread_max, "
+                                    "gender_targets, stable_tiers, mentors)");
+        }
+    }
+    err->field[0] = '\0';
+    return FM_OK;
+}
+
 int fm_policy_file_read(const char *path, fm_round_params *params, fm_error *err)
 {
     json_error_t jerr;
     fm_round_params next = *params;
-    int rc = FM_OK;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
     snprintf(err->file, sizeof err->file, "%s", path);
     if (!root) {
@@ -92,61 +138,69 @@ int fm_policy_file_read(const char *path, fm_round_params *params, fm_error *err
         err->column = jerr.column > 0 ? jerr.column : 0;
         return fm_error_set(err, jerr.line < 0 ? FM_EIO : FM_EINVAL, "%s", jerr.text);
     }
-    if (!json_is_object(root)) {
-        rc = fm_error_set(err, FM_EINVAL, "the policy file must hold a JSON object");
-        goto out;
-    }
-    const char *key;
-    json_t *value;
-    json_object_foreach(root, key, value) {
-        snprintf(err->field, sizeof err->field, "%s", key);
-        if (strcmp(key, "policy") == 0) {
-            const char *name = json_string_value(value);
-            if (!name || strcmp(name, "fair-access-v1") != 0) {
-                rc = fm_error_set(err, FM_EINVAL, "the only policy is \"fair-access-v1\"");
-                goto out;
-            }
-        } else if (strcmp(key, "time_limit_seconds") == 0) {
-            if (!json_is_number(value) || json_number_value(value) < 0) {
-                rc = fm_error_set(err, FM_EINVAL, "expected a number of seconds >= 0");
-                goto out;
-            }
-            next.time_limit_seconds = json_number_value(value);
-        } else if (strcmp(key, "mentors") == 0) {
-            const char *mkey;
-            json_t *mvalue;
-            if (!json_is_object(value)) {
-                rc = fm_error_set(err, FM_EINVAL, "expected an object of mentor constraints");
-                goto out;
-            }
-            json_object_foreach(value, mkey, mvalue) {
-                int known;
-                snprintf(err->field, sizeof err->field, "mentors.%s", mkey);
-                if ((rc = read_constraint(mkey, mvalue, &next.constraints.side[1], 1, &known,
-                                          err)))
-                    goto out;
-                if (!known) {
-                    rc = fm_error_set(err, FM_EINVAL, "unknown mentor constraint (known: "
-                                      "school_floor_pct, stable_tiers)");
-                    goto out;
-                }
-            }
-        } else {
-            int known;
-            if ((rc = read_constraint(key, value, &next.constraints.side[0], 0, &known, err)))
-                goto out;
-            if (!known) {
-                rc = fm_error_set(err, FM_EINVAL, "unknown policy option (known: policy, "
-                                  "time_limit_seconds, school_floor_pct, employer_spread_max, "
-                                  "gender_targets, stable_tiers, mentors)");
-                goto out;
-            }
-        }
-    }
-    err->field[0] = '\0';
-    err->file[0] = '\0';
-    *params = next;
-out:
+    int rc = apply_object(root, &next, err);
     json_decref(root);
+    if (rc == FM_OK) {
+        err->file[0] = '\0';
+        *params = next;
+    }
     return rc;
+}
+
+int fm_policy_text_read(const char *text, fm_round_params *params, fm_error *err)
+{
+    json_error_t jerr;
+    fm_round_params next = *params;
+    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        err->column = jerr.column > 0 ? jerr.column : 0;
+        return fm_error_set(err, FM_EINVAL, "%s", jerr.text);
+    }
+    int rc = apply_object(root, &next, err);
+    json_decref(root);
+    if (rc == FM_OK)
+        *params = next;
+    return rc;
+}
+
+/* The constraint keys of one side into o; nonzero on ENOMEM. */
+static int side_json(json_t *o, const fm_side_constraints *c, int mentors)
+{
+    int bad = 0;
+    if (c->school_floor_pct > 0)
+        bad |= json_object_set_new(o, "school_floor_pct", json_real(c->school_floor_pct));
+    if (c->stable_tiers)
+        bad |= json_object_set_new(o, "stable_tiers", json_true());
+    if (!mentors && c->employer_spread_max > 0)
+        bad |= json_object_set_new(o, "employer_spread_max",
+                                   json_integer(c->employer_spread_max));
+    if (!mentors && c->n_gender_targets > 0) {
+        json_t *list = json_array();
+        bad |= list == NULL;
+        for (int g = 0; list && g < c->n_gender_targets; g++) {
+            char gender[2] = {c->gender_target[g].gender, 0};
+            bad |= json_array_append_new(list, json_pack("{s:s, s:s, s:f}", "sector",
+                                                         c->gender_target[g].sector, "gender",
+                                                         gender, "min_pct",
+                                                         c->gender_target[g].min_pct));
+        }
+        bad |= json_object_set_new(o, "gender_targets", list);
+    }
+    return bad;
+}
+
+json_t *fm_policy_constraints_json(const fm_constraints *c)
+{
+    json_t *o = json_object(), *m = json_object();
+    int bad = !o || !m;
+    bad |= side_json(o, &c->side[0], 0) || side_json(m, &c->side[1], 1);
+    if (!bad && json_object_size(m) > 0) {
+        bad |= json_object_set(o, "mentors", m);
+    }
+    json_decref(m);
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }

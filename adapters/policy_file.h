@@ -20,6 +20,17 @@
 #include "error.h"
 #include "solver.h"
 
+#include <jansson.h>
+
 int fm_policy_file_read(const char *path, fm_round_params *params, fm_error *err);
+
+/* The same keys from JSON text (the daemon's RoundOptions.constraints_json
+ * and stored policies); errors name the key, never a file. */
+int fm_policy_text_read(const char *text, fm_round_params *params, fm_error *err);
+
+/* The constraints that are on, as the policy file's keys (a new object:
+ * json_decref), so that fm_policy_text_read of its text gives them back;
+ * {} when none.  NULL on ENOMEM. */
+json_t *fm_policy_constraints_json(const fm_constraints *c);
 
 #endif

@@ -37,12 +37,14 @@
 #include "handlers.h"
 #include "jobs.h"
 #include "log.h"
+#include "policy_file.h"
 
 #define PHASE(x) FAIRMATCH__V1__PHASE__PHASE_##x
 #define WAIT_MAX_MS 60000
 #define ROUNDS_PAGE_DEFAULT 50
 #define ROUNDS_PAGE_MAX 1000
 #define POLICY_NAME "fair-access-v1"
+#define POLICY_JSON_MAX 4096   /* a round's stored options, constraints included */
 
 static char *iso_time(fm_arena *a, int64_t t)
 {
@@ -73,6 +75,8 @@ static Fairmatch__V1__Error *failure_error(fm_arena *a, const char *msg)
         e->code = FM_CODE(DEADLINE_EXCEEDED);
     else if (starts_with(e->message, "interrupted:"))
         e->code = FM_CODE(UNAVAILABLE);
+    else if (starts_with(e->message, "infeasible:"))
+        e->code = FM_CODE(FAILED_PRECONDITION); /* valid input, constraints unmeetable */
     else
         e->code = FM_CODE(INTERNAL);
     return e;
@@ -98,6 +102,8 @@ static Fairmatch__V1__RoundStatus *status_of(fm_call *call, const fm_store_round
         st->elapsed_seconds = fm_server_now() - j->queued_at;
         if (st->phase == PHASE(FAILED) || st->phase == PHASE(CANCELLED))
             failure = j->failure; /* written before the phase was set */
+        if (st->phase == PHASE(SOLVING))
+            fm_jobs_progress_status(j, st);
     } else {
         switch (r->status) {
         case FM_ROUND_QUEUED: st->phase = PHASE(QUEUED); break;
@@ -172,10 +178,12 @@ static int coordinator_only(fm_call *call, const char *what)
     return -1;
 }
 
-/* Checks date and options; fills *date, *limit and the policy JSON. */
+/* Checks date and options; fills *date, *limit, *cons (the extra
+ * constraints of options.constraints_json) and the policy JSON stored with
+ * the round: {"policy", "time_limit_seconds"[, "constraints": {...}]}. */
 static int round_options(fm_call *call, const char *date_s,
                          const Fairmatch__V1__RoundOptions *o, int32_t *date, double *limit,
-                         char *policy_json, size_t size)
+                         fm_constraints *cons, char *policy_json, size_t size)
 {
     if (!date_s || !*date_s) {
         *date = fm_date_today();
@@ -203,8 +211,35 @@ static int round_options(fm_call *call, const char *date_s,
     if (cap > 0 && (t == 0 || t > cap))
         t = cap;
     *limit = t;
-    snprintf(policy_json, size, "{\"policy\": \"" POLICY_NAME "\", \"time_limit_seconds\": %g}",
-             t);
+    memset(cons, 0, sizeof *cons);
+    const char *cj = o && o->constraints_json ? o->constraints_json : "";
+    if (*cj) {
+        fm_round_params p;
+        memset(&p, 0, sizeof p);
+        fm_error err;
+        fm_error_clear(&err);
+        if (fm_policy_text_read(cj, &p, &err) != 0 || p.time_limit_seconds != 0) {
+            fm_call_fail(call, FM_CODE(INVALID_ARGUMENT), "constraints_json: %s%s%.300s",
+                         err.field, err.field[0] ? ": " : "",
+                         err.code ? err.message : "time_limit_seconds goes in its own field");
+            call->error.field = "options.constraints_json";
+            return -1;
+        }
+        *cons = p.constraints;
+    }
+    json_t *pj = json_pack("{s:s, s:f}", "policy", POLICY_NAME, "time_limit_seconds", t);
+    if (pj && (fm_constraints_active(cons, 0) || fm_constraints_active(cons, 1)))
+        json_object_set_new(pj, "constraints", fm_policy_constraints_json(cons));
+    char *text = pj ? json_dumps(pj, JSON_PRESERVE_ORDER | JSON_COMPACT) : NULL;
+    json_decref(pj);
+    if (!text || strlen(text) >= size) {
+        free(text);
+        fm_call_fail(call, FM_CODE(INVALID_ARGUMENT), "the round's options are too long");
+        call->error.field = "options.constraints_json";
+        return -1;
+    }
+    snprintf(policy_json, size, "%s", text);
+    free(text);
     return 0;
 }
 
@@ -212,7 +247,7 @@ static int round_options(fm_call *call, const char *date_s,
  * a rerun of round source.  Returns the new round's id, or 0 with the call
  * failed (too many rounds, the store refused, the job could not start). */
 static int64_t queue_round(fm_call *call, int32_t date, double limit, const char *policy,
-                           int64_t source)
+                           const fm_constraints *cons, int64_t source)
 {
     fm_server *s = call->srv;
     if (s->n_rounds >= s->cfg.max_rounds) {
@@ -229,8 +264,8 @@ static int64_t queue_round(fm_call *call, int32_t date, double limit, const char
         fm_call_fail_err(call, &err, 0);
         return 0;
     }
-    rc = source > 0 ? fm_jobs_start_rerun(s, id, source, date, limit, &err)
-                    : fm_jobs_start_round(s, id, date, limit, &err);
+    rc = source > 0 ? fm_jobs_start_rerun(s, id, source, date, limit, cons, &err)
+                    : fm_jobs_start_round(s, id, date, limit, cons, &err);
     if (rc != 0) {
         fm_error e2;
         fm_error_clear(&e2);
@@ -246,11 +281,13 @@ void fm_handle_run_round(fm_call *call)
     const Fairmatch__V1__RunRoundRequest *q = call->req->run_round;
     int32_t date;
     double limit;
-    char policy[256];
+    fm_constraints cons;
+    char policy[POLICY_JSON_MAX];
     if (coordinator_only(call, "run a round") != 0 ||
-        round_options(call, q->date, q->options, &date, &limit, policy, sizeof policy) != 0)
+        round_options(call, q->date, q->options, &date, &limit, &cons, policy,
+                      sizeof policy) != 0)
         goto done;
-    int64_t id = queue_round(call, date, limit, policy, 0);
+    int64_t id = queue_round(call, date, limit, policy, &cons, 0);
     if (!id)
         goto done;
     fm_round_status_answer(call, id);
@@ -348,6 +385,13 @@ void fm_handle_show_round(fm_call *call)
             json_t *p = json_object_get(policy, "policy");
             o->policy = fm_arena_str(a, json_is_string(p) ? json_string_value(p) : POLICY_NAME);
             o->time_limit_seconds = jreal(policy, "time_limit_seconds");
+            json_t *cj = json_object_get(policy, "constraints");
+            if (json_is_object(cj)) {
+                char *text = json_dumps(cj, JSON_PRESERVE_ORDER | JSON_COMPACT);
+                if (text)
+                    o->constraints_json = fm_arena_str(a, text);
+                free(text);
+            }
             info->options = o;
         }
     }
@@ -482,7 +526,8 @@ void fm_handle_rerun_round(fm_call *call)
     json_t *pol = NULL;
     int32_t date;
     double limit;
-    char policy[256];
+    fm_constraints cons;
+    char policy[POLICY_JSON_MAX];
     if (coordinator_only(call, "re-run a round") != 0 ||
         get_round(call, (int64_t)q->round_id, &src) != 0)
         goto done;
@@ -504,13 +549,22 @@ void fm_handle_rerun_round(fm_call *call)
         o = &inherited;
     }
     if (round_options(call, q->date && *q->date ? q->date : src_date, o, &date, &limit,
-                      policy, sizeof policy) != 0)
+                      &cons, policy, sizeof policy) != 0)
         goto done;
+    /* A re-run solves only what was not confirmed: floors and the other
+     * constraints of the whole round cannot be held on that part yet. */
+    if (fm_constraints_active(&cons, 0) || fm_constraints_active(&cons, 1) ||
+        (src.policy_json && strstr(src.policy_json, "\"constraints\""))) {
+        fm_call_fail(call, FM_CODE(FAILED_PRECONDITION), "a round with extra constraints "
+                     "cannot be re-run yet; run a new round instead");
+        call->error.field = "options.constraints_json";
+        goto done;
+    }
     size_t len = strlen(policy);
     if (len > 0 && policy[len - 1] == '}')
         snprintf(policy + len - 1, sizeof policy - (len - 1), ", \"rerun_of\": %" PRId64 "}",
                  src.id);
-    int64_t id = queue_round(call, date, limit, policy, src.id);
+    int64_t id = queue_round(call, date, limit, policy, &cons, src.id);
     if (!id)
         goto done;
     json_decref(pol);

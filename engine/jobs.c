@@ -15,7 +15,9 @@
  * Failure cases: a worker store that cannot be opened fails the job (a
  * round records the failure from the loop thread instead).  A round's
  * failure is written with fm_store_round_fail and a message of the form
- * "cancelled: ...", "time_limit: ..." or "failed: <stage>: ..." (no
+ * "cancelled: ...", "time_limit: ...", "infeasible: <constraint>, <party>:
+ * <why>" (the round's extra constraints cannot be met) or
+ * "failed: <stage>: ..." (no
  * personal values: the store's and solver's messages name refs only).
  * A round uv_cancel()ed before it started is recorded as cancelled from
  * the loop thread.  Memory for the region and result is freed on every
@@ -190,6 +192,37 @@ static int round_cancel_cb(void *arg)
     return atomic_load(&j->cancel);
 }
 
+/* The solver's progress, kept for round_status (jobs.h). */
+static void round_progress_cb(const fm_progress *p, void *arg)
+{
+    fm_job *j = arg;
+    atomic_store(&j->progress_bound, p->bound);
+    atomic_store(&j->progress_incumbent, p->incumbent);
+    atomic_store(&j->progress_gap, p->gap);
+    atomic_store(&j->progress_level, p->level);
+    atomic_store(&j->progress_side, p->side);
+    atomic_store(&j->progress_phase, p->phase);
+}
+
+void fm_jobs_progress_status(fm_job *j, Fairmatch__V1__RoundStatus *st)
+{
+    const char *side = atomic_load(&j->progress_side), *phase = atomic_load(&j->progress_phase);
+    if (!side || !phase)
+        return;
+    /* Static strings of the solver: no copy needed for the answer. */
+    st->progress_side = (char *)side;
+    st->progress_phase = (char *)phase;
+    st->progress_level = (uint32_t)atomic_load(&j->progress_level);
+    double b = atomic_load(&j->progress_bound), inc = atomic_load(&j->progress_incumbent);
+    double gap = atomic_load(&j->progress_gap);
+    if (isfinite(b) && isfinite(inc)) {
+        st->has_bound = 1;
+        st->bound = b;
+        st->incumbent = inc;
+        st->gap = isfinite(gap) ? gap : 0.0;
+    }
+}
+
 static double now_s(void)
 {
     return fm_server_now();
@@ -284,6 +317,9 @@ static void round_work(fm_job *j, fm_store *st)
     params.threads = solver_threads(); /* leave a core to the event loop */
     params.cancel = round_cancel_cb;
     params.cancel_arg = j;
+    params.constraints = j->constraints;
+    params.progress = round_progress_cb;
+    params.progress_arg = j;
     if ((rc = fm_solver_run(&region, &params, &res, err)) != 0)
         goto fail;
     fm_rerun_merge(&keep, &region, &res); /* the union, with its vectors */
@@ -331,6 +367,9 @@ fail:
     if (rc == FM_ECANCELLED)
         snprintf(j->failure, sizeof j->failure, "cancelled: %s",
                  j->cancel_reason ? j->cancel_reason : "on request");
+    else if (rc == FM_EINFEASIBLE)
+        snprintf(j->failure, sizeof j->failure, "infeasible: %.60s%s%.90s: %.330s", err->field,
+                 err->id[0] ? ", " : "", err->id, err->message);
     else if (rc == FM_ELIMIT)
         snprintf(j->failure, sizeof j->failure, "time_limit: the time limit of %g s was "
                  "reached while %s", j->time_limit, stage);
@@ -355,13 +394,13 @@ out:
 }
 
 int fm_jobs_start_round(fm_server *s, int64_t round_id, int32_t date, double time_limit,
-                        fm_error *err)
+                        const fm_constraints *cons, fm_error *err)
 {
-    return fm_jobs_start_rerun(s, round_id, 0, date, time_limit, err);
+    return fm_jobs_start_rerun(s, round_id, 0, date, time_limit, cons, err);
 }
 
 int fm_jobs_start_rerun(fm_server *s, int64_t round_id, int64_t source, int32_t date,
-                        double time_limit, fm_error *err)
+                        double time_limit, const fm_constraints *cons, fm_error *err)
 {
     fm_job *j = calloc(1, sizeof(*j));
     if (!j)
@@ -371,6 +410,8 @@ int fm_jobs_start_rerun(fm_server *s, int64_t round_id, int64_t source, int32_t 
     j->source_round_id = source;
     j->date = date;
     j->time_limit = time_limit;
+    if (cons)
+        j->constraints = *cons;
     j->queued_at = fm_server_now();
     atomic_init(&j->phase, PHASE(QUEUED));
     atomic_init(&j->cancel, 0);

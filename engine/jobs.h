@@ -36,6 +36,7 @@
 #include "error.h"
 #include "region.h"
 #include "server.h"
+#include "solver.h"
 #include "store.h"
 
 typedef void (*fm_job_work_fn)(fm_job *job, fm_store *st);
@@ -65,6 +66,13 @@ struct fm_job {
     const char *cancel_reason;   /* "by a coordinator", "the daemon shut down" */
     fm_call *waiters;            /* round-status calls waiting */
     int record_failure;          /* work_fn could not record the failure */
+    fm_constraints constraints;  /* the round's extra constraints (zero: none) */
+    /* The solver's last progress report (fm_round_params.progress), written
+     * by the pool thread, read by round_status on the loop thread; the
+     * strings are the solver's static names. */
+    _Atomic(const char *) progress_side, progress_phase;
+    atomic_int progress_level;
+    _Atomic double progress_bound, progress_incumbent, progress_gap;
     char failure[512];
 };
 
@@ -74,12 +82,16 @@ int fm_job_submit(fm_server *s, fm_job *job);
 
 /* Queues round round_id (already created in the store as queued). */
 int fm_jobs_start_round(fm_server *s, int64_t round_id, int32_t date,
-                        double time_limit, fm_error *err);
+                        double time_limit, const fm_constraints *cons, fm_error *err);
 
 /* Queues round round_id as a re-run of round source (done): the rows
  * confirmed in source are kept, the rest is solved again (rerun.h). */
 int fm_jobs_start_rerun(fm_server *s, int64_t round_id, int64_t source, int32_t date,
-                        double time_limit, fm_error *err);
+                        double time_limit, const fm_constraints *cons, fm_error *err);
+
+/* Copies a solving round's last progress report into st. */
+struct Fairmatch__V1__RoundStatus;
+void fm_jobs_progress_status(fm_job *job, struct Fairmatch__V1__RoundStatus *st);
 
 /* The live job of round id, or NULL. */
 fm_job *fm_jobs_find_round(fm_server *s, int64_t round_id);

@@ -117,6 +117,12 @@ int64_t fm_cside_check(const fm_cside *cs, const int64_t *pair_of, fm_cviolation
 int fm_cside_pairs_of(const fm_cside *cs, const fm_assign *a, int64_t **out);
 void fm_cside_assign_from_pairs(const fm_cside *cs, const int64_t *pair_of, fm_assign *a);
 
+/* constrained_start.c: repair takes pupils out of pair_of until spread,
+ * gender targets and stable tiers hold; fill places more pupils of one
+ * tier without breaking any constraint.  0 or FM_ENOMEM. */
+int fm_cside_repair(const fm_cside *cs, int64_t *pair_of);
+int fm_cside_fill(const fm_cside *cs, int64_t *pair_of, int tier);
+
 /* Names the floors that cannot be met (FM_EINFEASIBLE into err).  shortfall
  * is per school (from the elastic model's optimum). */
 int fm_cside_explain_infeasible(const fm_cside *cs, const double *shortfall,

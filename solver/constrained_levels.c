@@ -319,61 +319,15 @@ static int accept_if_feasible(ctx *c, double value_cand)
 }
 
 /* A quick improvement of the best solution for level k <= 3: place more
- * pupils of tier k, each on its best pair with a free seat that no pupil of
- * a higher tier would envy (with stable_tiers); kept only if every
- * constraint still holds.  0 or FM_ENOMEM. */
+ * pupils of tier k without breaking any constraint (constrained_start.c);
+ * kept if every constraint holds.  0 or FM_ENOMEM. */
 static int greedy_fill(ctx *c, int k)
 {
-    const fm_cside *cs = &c->cs;
-    int32_t nt = cs->p->n_targets, ns = cs->c->n_students;
     if (k < 1 || k > 3 || !c->have_best)
         return 0;
-    int32_t *load = calloc((size_t)nt + 1, sizeof *load), *load3 = calloc((size_t)nt + 1, sizeof *load3);
-    uint8_t *envy_min = malloc((size_t)nt + 1);
-    if (!load || !load3 || !envy_min) {
-        free(load);
-        free(load3);
-        free(envy_min);
+    memcpy(c->cand, c->best, (size_t)c->cs.c->n_students * sizeof *c->cand);
+    if (fm_cside_fill(&c->cs, c->cand, k))
         return FM_ENOMEM;
-    }
-    memset(envy_min, 4, (size_t)nt + 1);
-    for (int32_t s = 0; s < ns; s++) {
-        c->cand[s] = c->best[s];
-        if (c->best[s] >= 0) {
-            load[cs->c->target[c->best[s]]]++;
-            load3[cs->c->target[c->best[s]]] += cs->p->tier[s] == 3;
-        }
-        if (!cs->opt->stable_tiers || cs->p->tier[s] == 3)
-            continue;
-        int got = c->best[s] >= 0 ? cs->c->utility[c->best[s]] : 0;
-        for (int64_t i = cs->c->start[s]; i < cs->c->start[s + 1] && cs->c->utility[i] > got; i++)
-            if (envy_min[cs->c->target[i]] > cs->p->tier[s])
-                envy_min[cs->c->target[i]] = cs->p->tier[s];
-    }
-    int changed = 0;
-    for (int32_t s = 0; s < ns; s++) {
-        if (c->cand[s] >= 0 || cs->p->tier[s] != k)
-            continue;
-        for (int64_t i = cs->c->start[s]; i < cs->c->start[s + 1]; i++) {
-            int32_t t = cs->c->target[i];
-            int32_t cap = cs->mentors ? cs->r->mentors[t].capacity : cs->r->placements[t].capacity;
-            int32_t lim3 = cap;
-            if (!cs->mentors)
-                lim3 -= (int32_t)((int64_t)cap * cs->r->placements[t].reserve_pct / 100);
-            if (load[t] >= cap || (k == 3 && load3[t] >= lim3) || envy_min[t] < k)
-                continue;
-            c->cand[s] = i;
-            load[t]++;
-            load3[t] += k == 3;
-            changed = 1;
-            break;
-        }
-    }
-    free(load);
-    free(load3);
-    free(envy_min);
-    if (!changed)
-        return 0;
     int ok = accept_if_feasible(c, fm_cmodel_assignment_value(&c->m, c->cand, k));
     return ok < 0 ? ok : 0;
 }
@@ -439,7 +393,7 @@ static int solve_level(ctx *c, int k)
         if (added < 0)
             return (int)added;
         if (added == 0) {
-            bound = fmin(bound, v);
+            bound = fmin(bound, floor(v + EPS)); /* GLPK's value is a double */
             goto done;
         }
     }
@@ -454,7 +408,7 @@ static int solve_level(ctx *c, int k)
             bound = b;
     }
     if (L) {
-        L->bound = isinf(bound) ? -1 : (int64_t)bound;
+        L->bound = isinf(bound) ? -1 : llround(bound);
         L->method = FM_METHOD_MIP;
         L->value = c->have_best ? llround(fm_cmodel_assignment_value(&c->m, c->best, k)) : 0;
         L->gap = L->bound < 0 ? NAN : (double)(L->bound - L->value) / fmax(1.0, fabs((double)L->bound));
@@ -464,7 +418,7 @@ static int solve_level(ctx *c, int k)
 done:
     if (L) {
         L->value = llround(fm_cmodel_assignment_value(&c->m, c->best, k));
-        L->bound = (int64_t)bound;
+        L->bound = llround(bound);
         L->gap = 0.0;
         L->method = used_mip ? FM_METHOD_MIP : FM_METHOD_LP;
         L->seconds = now_s() - t0;
@@ -496,13 +450,27 @@ static int run(void *arg)
         if (c->best[s] >= 0 && fm_cmodel_add_pair(&c->m, c->best[s]))
             return fm_error_set(c->err, FM_ENOMEM, "out of memory building the model");
     }
-    /* The plain optimum seeds the search only where it is feasible. */
-    for (int32_t s = 0; s < cs->c->n_students; s++)
-        c->best[s] = -1;
+    /* The plain optimum, repaired (pupils taken out until spread, gender
+     * targets and stability hold) and refilled tier by tier, seeds the
+     * search when it meets every constraint, floors included. */
     int has_floors = 0;
     for (int32_t k = 0; k < cs->n_schools; k++)
         has_floors |= cs->need[k] > 0;
-    c->have_best = !has_floors; /* nobody placed meets every other constraint */
+    if (fm_cside_repair(cs, c->best))
+        return fm_error_set(c->err, FM_ENOMEM, "out of memory");
+    for (int k = 1; k <= 3; k++)
+        if (fm_cside_fill(cs, c->best, k))
+            return fm_error_set(c->err, FM_ENOMEM, "out of memory");
+    fm_cviolations v;
+    if (fm_cside_check(cs, c->best, &v, NULL, 0, NULL, NULL) < 0)
+        return fm_error_set(c->err, FM_ENOMEM, "out of memory");
+    c->have_best = v.floor + v.spread + v.gender + (cs->opt->stable_tiers ? v.envy : 0) == 0;
+    if (!c->have_best) {
+        /* Nobody placed meets every constraint but the floors. */
+        for (int32_t s = 0; s < cs->c->n_students; s++)
+            c->best[s] = -1;
+        c->have_best = !has_floors;
+    }
 
     if (has_floors) {
         rc = solve_level(c, 0);

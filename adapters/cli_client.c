@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -58,7 +59,7 @@
 #define CALL_TIMEOUT_MS 120000
 #define STORE_TIMEOUT_MS 1800000    /* the last chunk of an import: parse and store */
 #define FOLLOW_WAIT_MS 20000        /* round_status wait_ms */
-#define PROGRESS_WAIT_MS 5000       /* the same while solving, on a terminal */
+#define PROGRESS_WAIT_MS 1000       /* the same on a terminal: redraw every second */
 #define CHUNK_DEFAULT ((size_t)1024 * 1024)
 #define CHUNK_MIN ((size_t)1024)
 #define FRAME_SLACK ((size_t)4096)  /* room for the envelope around a chunk */
@@ -356,6 +357,23 @@ static int cmd_status(session *s, int argc, char **argv)
     if (code != 0)
         return code;
     const Fairmatch__V1__StatusResponse *st = s->hello->status;
+    if (fm_cli_json) {
+        json_t *o = json_pack("{s:s,s:s,s:f,s:b,s:s,s:s,s:I}", "server", s->server,
+                              "version", st->version, "uptime_seconds", st->uptime_seconds,
+                              "shutting_down", st->shutting_down, "role",
+                              st->role == ROLE(UNSPECIFIED) ? "none" : role_name(st->role),
+                              "scope", st->scope ? st->scope : "", "max_frame_bytes",
+                              (json_int_t)st->max_frame_bytes);
+        if (o && st->role != ROLE(UNSPECIFIED))
+            json_object_set_new(o, "rounds_running", json_integer(st->rounds_running));
+        if (o && st->counts)
+            json_object_set_new(o, "counts", json_pack(
+                "{s:I,s:I,s:I,s:I,s:I}", "schools", (json_int_t)st->counts->schools,
+                "students", (json_int_t)st->counts->students, "placements",
+                (json_int_t)st->counts->placements, "mentors",
+                (json_int_t)st->counts->mentors, "rounds", (json_int_t)st->counts->rounds));
+        return fm_cli_json_print(o);
+    }
     printf("server      %s (fairmatchd %s, up %.0f s)%s\n", s->server, st->version,
            st->uptime_seconds, st->shutting_down ? ", shutting down" : "");
     printf("role        %s%s%s\n", role_name(st->role), st->scope && *st->scope ? " " : "",
@@ -369,6 +387,114 @@ static int cmd_status(session *s, int argc, char **argv)
                st->counts->schools, st->counts->students, st->counts->placements,
                st->counts->mentors, st->counts->rounds);
     return FM_EXIT_OK;
+}
+
+/* ---- health ------------------------------------------------------------------------ */
+
+static void usage_health(FILE *f)
+{
+    fprintf(f,
+        "usage: fairmatch [--server HOST:PORT] health [--wait SECONDS] [--timeout SECONDS]\n"
+        "\n"
+        "Exits 0 when the daemon answers a status request and is not shutting down,\n"
+        "else 1: for a service manager (ExecStartPost=, a watchdog or monitoring\n"
+        "timer) or a script.  Needs no token.\n"
+        "  --wait     keep asking, twice a second, for up to SECONDS (default 0: once)\n"
+        "  --timeout  seconds to wait for each answer (default 5)\n");
+}
+
+/* One status request without a token: 0 with *st_out filled, else the
+ * reason in err. */
+static int health_once(const char *server, int timeout_ms, Response **out, fm_error *err)
+{
+    fm_client *c = NULL;
+    *out = NULL;
+    if (fm_client_connect(server, timeout_ms, &c, err) != 0)
+        return -1;
+    Request req = FAIRMATCH__V1__REQUEST__INIT;
+    Fairmatch__V1__StatusRequest st = FAIRMATCH__V1__STATUS_REQUEST__INIT;
+    req.method_case = FAIRMATCH__V1__REQUEST__METHOD_STATUS;
+    req.status = &st;
+    int rc = fm_client_call(c, &req, timeout_ms, out, err);
+    fm_client_close(c);
+    if (rc == 0 && ((*out)->error || !(*out)->status)) {
+        fm_error_set(err, FM_EIO, "it answered status with an error");
+        rc = -1;
+    } else if (rc == 0 && (*out)->status->shutting_down) {
+        fm_error_set(err, FM_EIO, "it is shutting down");
+        rc = -1;
+    }
+    if (rc != 0) {
+        fm_client_response_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static int cmd_health(session *s, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "wait", required_argument, NULL, 'w' },
+        { "timeout", required_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    double wait_s = 0, timeout_s = 5;
+    int c;
+    optind = 1;
+    while ((c = next_opt(argc, argv, opts, "health")) != -1) {
+        char *end = NULL;
+        switch (c) {
+        case 'h': usage_health(stdout); return FM_EXIT_OK;
+        case 'w':
+        case 't': {
+            double v = strtod(optarg, &end);
+            if (!*optarg || *end || !(v >= 0 && v <= 86400) || (c == 't' && v <= 0))
+                return usage_error("health", "--%s must be a number of seconds",
+                                   c == 'w' ? "wait" : "timeout");
+            *(c == 'w' ? &wait_s : &timeout_s) = v;
+            break;
+        }
+        default: return FM_EXIT_USAGE;
+        }
+    }
+    if (optind < argc)
+        return usage_error("health", "health takes no arguments besides its options");
+    fm_error err;
+    Response *r = NULL;
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        fm_error_clear(&err);
+        if (health_once(s->server, (int)(timeout_s * 1000), &r, &err) == 0)
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double spent = (double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9;
+        if (spent + 0.5 > wait_s)
+            break;
+        nanosleep(&(struct timespec){ .tv_nsec = 500000000L }, NULL);
+    }
+    if (!r) {
+        char why[1024];
+        fm_error_format(&err, why, sizeof why);
+        if (fm_cli_json)
+            fm_cli_json_print(json_pack("{s:s,s:b,s:s}", "server", s->server, "healthy", 0,
+                                        "error", why));
+        say_error("fairmatchd at %s is not healthy: %s; see 'systemctl status fairmatchd' "
+                  "and 'journalctl -u fairmatchd'", s->server, why);
+        return FM_EXIT_FAILED;
+    }
+    const Fairmatch__V1__StatusResponse *st = r->status;
+    int code = FM_EXIT_OK;
+    if (fm_cli_json)
+        code = fm_cli_json_print(json_pack("{s:s,s:b,s:s,s:f}", "server", s->server,
+                                           "healthy", 1, "version", st->version,
+                                           "uptime_seconds", st->uptime_seconds));
+    else
+        printf("ok: fairmatchd %s at %s, up %.0f s\n", st->version, s->server,
+               st->uptime_seconds);
+    fm_client_response_free(r);
+    return code;
 }
 
 /* ---- import ------------------------------------------------------------------------ */
@@ -552,6 +678,16 @@ static int cmd_import(session *s, int argc, char **argv)
     if (res->warning_count > res->n_warnings)
         fprintf(stderr, "fairmatch: warning: %s: %" PRIu64 " more warnings\n", path,
                 res->warning_count - (uint64_t)res->n_warnings);
+    if (fm_cli_json) {
+        json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:[]}", "kind", argv[optind], "file", path,
+                              "rows", (json_int_t)res->rows, "bytes", (json_int_t)offset,
+                              "warning_count", (json_int_t)res->warning_count, "warnings");
+        for (size_t i = 0; o && i < res->n_warnings; i++)
+            json_array_append_new(json_object_get(o, "warnings"),
+                                  json_string(res->warnings[i]));
+        code = fm_cli_json_print(o);
+        goto out;
+    }
     printf("imported %" PRIu64 " %s from %s (%" PRIu64 " bytes)\n", res->rows,
            argv[optind], path, offset);
     code = FM_EXIT_OK;
@@ -604,6 +740,15 @@ static int cmd_withdraw(session *s, int argc, char **argv)
     Response *r = NULL;
     if ((code = rpc(s, &req, CALL_TIMEOUT_MS, NULL, &r)) != 0)
         return code;
+    if (fm_cli_json) {
+        json_t *o = json_pack("{s:s,s:I,s:[]}", "kind", argv[1], "withdrawn",
+                              (json_int_t)r->withdraw->withdrawn, "not_found");
+        for (size_t i = 0; o && i < r->withdraw->n_not_found; i++)
+            json_array_append_new(json_object_get(o, "not_found"),
+                                  json_string(r->withdraw->not_found[i]));
+        fm_client_response_free(r);
+        return fm_cli_json_print(o);
+    }
     printf("withdrew %" PRIu64 " %s\n", r->withdraw->withdrawn, argv[1]);
     for (size_t i = 0; i < r->withdraw->n_not_found; i++)
         fprintf(stderr, "fairmatch: warning: not found: %s\n", r->withdraw->not_found[i]);
@@ -637,6 +782,24 @@ static void print_vector(const char *side, const Fairmatch__V1__SideSummary *ss,
                "proven optimal: %s)", ss->asked, ss->matched, ss->candidates,
                ss->proven_optimal ? "yes" : "no");
     putchar('\n');
+}
+
+/* The same as a JSON object: the vector, and with full the counts. */
+static json_t *vector_json(const Fairmatch__V1__SideSummary *ss, int full)
+{
+    if (!ss || !ss->vector)
+        return json_null();
+    const Fairmatch__V1__Vector *v = ss->vector;
+    json_t *o = json_pack("{s:I,s:I,s:I,s:I}", "n1", (json_int_t)v->n1, "n2",
+                          (json_int_t)v->n2, "n3", (json_int_t)v->n3, "utility",
+                          (json_int_t)v->utility);
+    if (o && full) {
+        json_object_set_new(o, "asked", json_integer(ss->asked));
+        json_object_set_new(o, "matched", json_integer(ss->matched));
+        json_object_set_new(o, "candidates", json_integer(ss->candidates));
+        json_object_set_new(o, "proven_optimal", json_boolean(ss->proven_optimal));
+    }
+    return o;
 }
 
 /* A failed or cancelled round's error; exit 1. */
@@ -673,17 +836,39 @@ static void usage_run(FILE *f)
         "Exit codes: 0 done, 1 failed or cancelled, 2 bad input or usage.\n");
 }
 
-/* Follows round id from phase until it ends; prints each phase. */
+/* Redraws the round's line on stderr (a terminal): phase, seconds and,
+ * while solving, the solver's progress (side, step, level, bound, gap). */
+static void progress_round(uint64_t id, const Fairmatch__V1__RoundStatus *st)
+{
+    static const char spin[] = "|/-\\";
+    static unsigned turn;
+    fprintf(stderr, "\r\033[Kround %" PRIu64 ": %s %c %.0f s", id, phase_name(st->phase),
+            spin[turn++ % 4], st->elapsed_seconds);
+    if (st->phase == PHASE(SOLVING) && st->progress_phase && *st->progress_phase) {
+        fprintf(stderr, ", %s %s", st->progress_side, st->progress_phase);
+        if (st->progress_level)
+            fprintf(stderr, " level %u", st->progress_level);
+        if (st->has_bound)
+            fprintf(stderr, ": bound %.0f, incumbent %.0f, gap %.2f%%", st->bound,
+                    st->incumbent, 100.0 * st->gap);
+    }
+    fflush(stderr);
+}
+
+/* Follows round id from phase until it ends.  On a terminal (stderr) one
+ * line is redrawn every second; otherwise each phase is a line on stdout;
+ * with --json nothing is printed here. */
 static int follow_round(session *s, uint64_t id, int phase, Response **final)
 {
+    int tty = !fm_cli_json && isatty(STDERR_FILENO);
     *final = NULL;
     for (;;) {
         Request req = FAIRMATCH__V1__REQUEST__INIT;
         Fairmatch__V1__RoundStatusRequest q = FAIRMATCH__V1__ROUND_STATUS_REQUEST__INIT;
         q.round_id = id;
         q.known_phase = (Fairmatch__V1__Phase)phase;
-        /* While solving, ask more often: the answer carries the progress. */
-        q.wait_ms = phase == PHASE(SOLVING) && isatty(2) ? PROGRESS_WAIT_MS : FOLLOW_WAIT_MS;
+        /* On a terminal ask every second: the answer carries the progress. */
+        q.wait_ms = tty ? PROGRESS_WAIT_MS : FOLLOW_WAIT_MS;
         req.method_case = FAIRMATCH__V1__REQUEST__METHOD_ROUND_STATUS;
         req.round_status = &q;
         Response *r = NULL;
@@ -694,8 +879,16 @@ static int follow_round(session *s, uint64_t id, int phase, Response **final)
             return code;
         }
         const Fairmatch__V1__RoundStatus *st = r->round_status;
-        if ((int)st->phase != phase) {
-            phase = st->phase;
+        int changed = (int)st->phase != phase;
+        phase = st->phase;
+        if (tty && !phase_final(phase)) {
+            progress_round(id, st);
+            s->progress_on = 1;
+        } else if (s->progress_on) {
+            progress_clear();
+            s->progress_on = 0;
+        }
+        if (changed && !fm_cli_json && (!tty || phase_final(phase))) {
             if (phase_final(phase))
                 printf("round %" PRIu64 ": %s after %.1f s\n", id, phase_name(phase),
                        st->elapsed_seconds);
@@ -707,18 +900,22 @@ static int follow_round(session *s, uint64_t id, int phase, Response **final)
             *final = r;
             return 0;
         }
-        if (phase == PHASE(SOLVING) && isatty(2) && st->progress_phase && *st->progress_phase) {
-            fprintf(stderr, "round %" PRIu64 ": %s %s", id, st->progress_side,
-                    st->progress_phase);
-            if (st->progress_level)
-                fprintf(stderr, " level %u", st->progress_level);
-            if (st->has_bound)
-                fprintf(stderr, ": bound %.0f, incumbent %.0f, gap %.2f%%", st->bound,
-                        st->incumbent, 100.0 * st->gap);
-            fprintf(stderr, " (%.0f s)\n", st->elapsed_seconds);
-        }
         fm_client_response_free(r);
     }
+}
+
+/* A round's status as JSON: id, phase, date, elapsed, parent, error. */
+static json_t *status_json(const Fairmatch__V1__RoundStatus *st)
+{
+    json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:f}", "round", (json_int_t)st->round_id,
+                          "phase", phase_name(st->phase), "date", st->date ? st->date : "",
+                          "created_at", st->created_at ? st->created_at : "",
+                          "elapsed_seconds", st->elapsed_seconds);
+    if (o && st->parent_round_id)
+        json_object_set_new(o, "parent_round", json_integer((json_int_t)st->parent_round_id));
+    if (o && st->error && st->error->message && *st->error->message)
+        json_object_set_new(o, "error", json_string(st->error->message));
+    return o;
 }
 
 /* Follows round id from phase to its end and prints the two vectors.  A
@@ -731,17 +928,41 @@ static int await_round(session *s, uint64_t id, int phase)
     if (code != 0)
         goto out;
     if (fin->round_status->phase != PHASE(DONE)) {
+        if (fm_cli_json)
+            fm_cli_json_print(status_json(fin->round_status));
         code = round_failure(id, fin->round_status);
         goto out;
     }
     if ((code = show_round(s, id, 0, &info)) != 0)
         goto out;
+    if (fm_cli_json) {
+        json_t *o = status_json(fin->round_status);
+        if (o) {
+            json_object_set_new(o, "placements", vector_json(info->show_round->placements, 1));
+            json_object_set_new(o, "mentors", vector_json(info->show_round->mentors, 1));
+        }
+        code = fm_cli_json_print(o);
+        goto out;
+    }
     print_vector("placements", info->show_round->placements, 1);
     print_vector("mentors", info->show_round->mentors, 1);
 out:
     fm_client_response_free(fin);
     fm_client_response_free(info);
     return code;
+}
+
+/* The first answer of run / rerun: the new round's line, or with --no-wait
+ * and --json its status. */
+static void print_started(const Fairmatch__V1__RoundStatus *st, int no_wait, const char *how)
+{
+    if (fm_cli_json) {
+        if (no_wait)
+            fm_cli_json_print(status_json(st));
+        return;
+    }
+    printf("round %" PRIu64 ": %s (%s)\n", st->round_id, phase_name(st->phase), how);
+    fflush(stdout);
 }
 
 static int cmd_round_run(session *s, int argc, char **argv)
@@ -812,8 +1033,9 @@ static int cmd_round_run(session *s, int argc, char **argv)
         return code;
     uint64_t id = r->run_round->round_id;
     int phase = r->run_round->phase;
-    printf("round %" PRIu64 ": %s (date %s)\n", id, phase_name(phase), r->run_round->date);
-    fflush(stdout);
+    char how[64];
+    snprintf(how, sizeof how, "date %s", r->run_round->date);
+    print_started(r->run_round, no_wait, how);
     fm_client_response_free(r);
     return no_wait ? FM_EXIT_OK : await_round(s, id, phase);
 }
@@ -888,9 +1110,10 @@ static int cmd_round_rerun(session *s, int argc, char **argv)
         return code;
     uint64_t id = r->rerun_round->round_id;
     int phase = r->rerun_round->phase;
-    printf("round %" PRIu64 ": %s (rerun of round %llu, keeping its confirmed assignments)\n",
-           id, phase_name(phase), source);
-    fflush(stdout);
+    char how[96];
+    snprintf(how, sizeof how, "rerun of round %llu, keeping its confirmed assignments",
+             source);
+    print_started(r->rerun_round, no_wait, how);
     fm_client_response_free(r);
     return no_wait ? FM_EXIT_OK : await_round(s, id, phase);
 }
@@ -919,6 +1142,34 @@ static int start_round_command(session *s, int argc, char **argv, const char *su
 
 /* ---- round show ---------------------------------------------------------------------- */
 
+/* round show --json: what the text shows, as one object. */
+static json_t *round_info_json(const Fairmatch__V1__RoundInfo *info, int coord)
+{
+    json_t *o = info->status ? status_json(info->status) : json_object();
+    if (!o)
+        return NULL;
+    if (info->options) {
+        json_object_set_new(o, "policy", json_string(info->options->policy));
+        json_object_set_new(o, "time_limit_seconds",
+                            json_real(info->options->time_limit_seconds));
+    }
+    json_object_set_new(o, "placements", vector_json(info->placements, coord));
+    json_object_set_new(o, "mentors", vector_json(info->mentors, coord));
+    if (info->counts)
+        json_object_set_new(o, "region", json_pack(
+            "{s:I,s:I,s:I,s:I}", "students", (json_int_t)info->counts->students, "placements",
+            (json_int_t)info->counts->placements, "mentors", (json_int_t)info->counts->mentors,
+            "schools", (json_int_t)info->counts->schools));
+    if (info->timings) {
+        const Fairmatch__V1__Timings *t = info->timings;
+        json_object_set_new(o, "timings", json_pack(
+            "{s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "read_s", t->read_s, "candidates_s",
+            t->candidates_s, "solve_s", t->solve_s, "check_s", t->check_s, "write_s",
+            t->write_s, "total_s", t->total_s, "peak_rss_mb", t->peak_rss_mb));
+    }
+    return o;
+}
+
 static void usage_show(FILE *f)
 {
     fprintf(f,
@@ -940,6 +1191,11 @@ static int cmd_round_show(session *s, int argc, char **argv)
     const Fairmatch__V1__RoundInfo *info = r->show_round;
     const Fairmatch__V1__RoundStatus *st = info->status;
     int coord = s->role == ROLE(COORDINATOR);
+    if (fm_cli_json) {
+        code = fm_cli_json_print(round_info_json(info, coord));
+        fm_client_response_free(r);
+        return code;
+    }
     if (st) {
         printf("round       %" PRIu64 ": %s\n", st->round_id, phase_name(st->phase));
         printf("date        %s\n", st->date);
@@ -1016,7 +1272,9 @@ static int cmd_round_list(session *s, int argc, char **argv)
         return code;
     char *page = NULL;
     unsigned long shown = 0;
-    printf("%-8s %-10s %-10s %-20s %s\n", "round", "phase", "date", "created", "seconds");
+    json_t *all = fm_cli_json ? json_array() : NULL;
+    if (!fm_cli_json)
+        printf("%-8s %-10s %-10s %-20s %s\n", "round", "phase", "date", "created", "seconds");
     for (;;) {
         Request req = FAIRMATCH__V1__REQUEST__INIT;
         Fairmatch__V1__ListRoundsRequest q = FAIRMATCH__V1__LIST_ROUNDS_REQUEST__INIT;
@@ -1028,11 +1286,17 @@ static int cmd_round_list(session *s, int argc, char **argv)
         code = rpc(s, &req, CALL_TIMEOUT_MS, NULL, &r);
         free(page);
         page = NULL;
-        if (code != 0)
+        if (code != 0) {
+            json_decref(all);
             return code;
+        }
         const Fairmatch__V1__ListRoundsResponse *l = r->list_rounds;
         for (size_t i = 0; i < l->n_rounds && (!limit || shown < limit); i++, shown++) {
             const Fairmatch__V1__RoundStatus *st = l->rounds[i];
+            if (fm_cli_json) {
+                json_array_append_new(all, status_json(st));
+                continue;
+            }
             printf("%-8" PRIu64 " %-10s %-10s %-20s %.1f\n", st->round_id,
                    phase_name(st->phase), st->date, st->created_at, st->elapsed_seconds);
         }
@@ -1042,6 +1306,8 @@ static int cmd_round_list(session *s, int argc, char **argv)
         if (!page)
             break;
     }
+    if (fm_cli_json)
+        return fm_cli_json_print(json_pack("{s:o}", "rounds", all));
     return FM_EXIT_OK;
 }
 
@@ -1067,9 +1333,12 @@ static int cmd_round_cancel(session *s, int argc, char **argv)
     Response *r = NULL;
     if ((code = rpc(s, &req, CALL_TIMEOUT_MS, NULL, &r)) != 0)
         return code;
-    printf("round %" PRIu64 ": %s\n", id, phase_name(r->cancel_round->phase));
+    if (fm_cli_json)
+        code = fm_cli_json_print(status_json(r->cancel_round));
+    else
+        printf("round %" PRIu64 ": %s\n", id, phase_name(r->cancel_round->phase));
     fm_client_response_free(r);
-    return FM_EXIT_OK;
+    return code;
 }
 
 /* ---- assignments: paging ----------------------------------------------------------- */
@@ -1252,6 +1521,11 @@ static int export_employer(session *s, uint64_t id, const char *outdir)
         fm_cli_print_error(&err);
         return FM_EXIT_FAILED;
     }
+    if (fm_cli_json)
+        return fm_cli_json_print(json_pack("{s:I,s:s,s:s,s:s,s:[s],s:I}", "round",
+                                           (json_int_t)id, "view", "employer", "scope",
+                                           s->hello->status->scope, "out", outdir, "files",
+                                           "placements.csv", "rows", (json_int_t)e.rows));
     printf("wrote %s/placements.csv (round %" PRIu64 ", %zu matched pupils of employer %s)\n",
            outdir, id, e.rows, s->hello->status->scope);
     return FM_EXIT_OK;
@@ -1323,6 +1597,19 @@ static int cmd_round_export(session *s, int argc, char **argv)
             code = FM_EXIT_FAILED; /* contradictory rows are the daemon's, not the user's */
         goto out;
     }
+    if (fm_cli_json) {
+        json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:[ss],s:I}", "round", (json_int_t)id,
+                              "view", coord ? "coordinator" : "school", "scope",
+                              s->hello->status->scope, "out", outdir, "files",
+                              "placements.csv", "mentors.csv", "rows",
+                              (json_int_t)fm_round_export_count(ctx.x));
+        if (o && coord) {
+            json_array_append_new(json_object_get(o, "files"), json_string("summary.json"));
+            json_array_append_new(json_object_get(o, "files"), json_string("report.html"));
+        }
+        code = fm_cli_json_print(o);
+        goto out;
+    }
     if (coord) {
         printf("wrote %s/placements.csv, mentors.csv, summary.json, report.html "
                "(round %" PRIu64 ", %zu rows)\n", outdir, id, fm_round_export_count(ctx.x));
@@ -1359,9 +1646,38 @@ static void usage_assignments(FILE *f)
         "  --unmatched  also the rows of pupils who got nothing\n");
 }
 
+static const char *const assignment_columns[] = {
+    "side", "student_ref", "school_ref", "tier", "target_ref", "employer_ref", "rank",
+    "distance_km", "utility", "reason", "state"};
+static const char *const employer_columns[] = {
+    "side", "pupil_ref", "age_band", "needs_access", "school_name", "target_ref",
+    "employer_ref", "state"};
+
+/* How round assignments prints: the employer's columns or everybody's, as
+ * CSV lines or (--json) objects gathered in rows. */
+typedef struct assignment_out {
+    int limited;
+    json_t *rows;
+} assignment_out;
+
+/* One row's fields as a JSON object keyed by the columns; 0 or exit 1. */
+static int json_row(json_t *rows, const char *const *names, const char *const *fields,
+                    size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < n; i++)
+        json_object_set_new(o, names[i], json_string(fields[i] ? fields[i] : ""));
+    if (!o || json_array_append_new(rows, o) != 0) {
+        say_error("out of memory");
+        return FM_EXIT_FAILED;
+    }
+    return 0;
+}
+
 static int print_assignment(const Fairmatch__V1__Assignment *a, void *arg)
 {
-    int limited = *(const int *)arg;
+    const assignment_out *out = arg;
+    int limited = out->limited;
     char tier[16] = "", rank[16] = "", dist[32] = "", util[16] = "", reason[96];
     int matched = a->target_ref && *a->target_ref;
     if (limited) {
@@ -1370,6 +1686,8 @@ static int print_assignment(const Fairmatch__V1__Assignment *a, void *arg)
             a->needs_access ? "1" : "0", a->school_name, a->target_ref, a->employer_ref,
             state_name(a->state),
         };
+        if (out->rows)
+            return json_row(out->rows, employer_columns, fields, 8);
         for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
             if (i > 0)
                 putchar(',');
@@ -1396,6 +1714,8 @@ static int print_assignment(const Fairmatch__V1__Assignment *a, void *arg)
         a->side == SIDE(MENTORS) ? "mentors" : "placements", a->student_ref, a->school_ref,
         tier, a->target_ref, a->employer_ref, rank, dist, util, reason, state_name(a->state),
     };
+    if (out->rows)
+        return json_row(out->rows, assignment_columns, fields, 11);
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         if (i > 0)
             putchar(',');
@@ -1434,14 +1754,26 @@ static int cmd_round_assignments(session *s, int argc, char **argv)
     int code = need_token(s);
     if (code != 0 || (code = session_open(s)) != 0)
         return code;
-    int limited = s->role == ROLE(EMPLOYER);
-    if (limited)
-        printf("side,pupil_ref,age_band,needs_access,school_name,target_ref,employer_ref,"
-               "state\n");
-    else
-        printf("side,student_ref,school_ref,tier,target_ref,employer_ref,rank,distance_km,"
-               "utility,reason,state\n");
-    code = each_assignment(s, id, side, unmatched, print_assignment, &limited);
+    assignment_out out = { s->role == ROLE(EMPLOYER), NULL };
+    if (fm_cli_json) {
+        if (!(out.rows = json_array())) {
+            say_error("out of memory");
+            return FM_EXIT_FAILED;
+        }
+    } else {
+        const char *const *names = out.limited ? employer_columns : assignment_columns;
+        size_t n = out.limited ? 8 : 11;
+        for (size_t i = 0; i < n; i++)
+            printf("%s%s", names[i], i + 1 < n ? "," : "\n");
+    }
+    code = each_assignment(s, id, side, unmatched, print_assignment, &out);
+    if (out.rows) {
+        if (code == 0)
+            code = fm_cli_json_print(json_pack("{s:I,s:o}", "round", (json_int_t)id,
+                                               "assignments", out.rows));
+        else
+            json_decref(out.rows);
+    }
     if (fflush(stdout) != 0 && code == 0) {
         say_error("cannot write to stdout: %s", strerror(errno));
         code = FM_EXIT_FAILED;
@@ -1488,10 +1820,17 @@ static int cmd_round_decide(session *s, int argc, char **argv)
     Response *r = NULL;
     if ((code = rpc(s, &req, CALL_TIMEOUT_MS, NULL, &r)) != 0)
         return code;
-    printf("round %" PRIu64 ": %s %s: %s\n", id, argv[2], argv[3],
-           state_name(r->decide_assignment->state));
+    if (fm_cli_json)
+        code = fm_cli_json_print(json_pack("{s:I,s:s,s:s,s:s}", "round", (json_int_t)id,
+                                           "side", side == SIDE(MENTORS) ? "mentors"
+                                                                         : "placements",
+                                           "student_ref", argv[3], "state",
+                                           state_name(r->decide_assignment->state)));
+    else
+        printf("round %" PRIu64 ": %s %s: %s\n", id, argv[2], argv[3],
+               state_name(r->decide_assignment->state));
     fm_client_response_free(r);
-    return FM_EXIT_OK;
+    return code;
 }
 
 /* ---- dispatch ---------------------------------------------------------------------- */
@@ -1549,7 +1888,8 @@ static int cmd_round(session *s, int argc, char **argv)
 
 int fm_cli_client_is_command(const char *name)
 {
-    return strcmp(name, "status") == 0 || strcmp(name, "import") == 0 ||
+    return strcmp(name, "status") == 0 || strcmp(name, "health") == 0 ||
+           strcmp(name, "import") == 0 ||
            strcmp(name, "withdraw") == 0 || strcmp(name, "round") == 0;
 }
 
@@ -1557,6 +1897,7 @@ void fm_cli_client_usage(FILE *f)
 {
     fprintf(f,
         "  status    is the daemon up, and who is this token\n"
+        "  health    exit 0 if the daemon answers (for service managers), else 1\n"
         "  import    send a CSV file of students, placements, mentors or schools\n"
         "  withdraw  take rows out of future rounds\n"
         "  round     run, show, list, cancel, export a round; its assignments\n");
@@ -1572,6 +1913,8 @@ int fm_cli_client(const char *server, const char *token, int argc, char **argv)
     const char *cmd = argv[0];
     if (strcmp(cmd, "status") == 0)
         code = cmd_status(&s, argc, argv);
+    else if (strcmp(cmd, "health") == 0)
+        code = cmd_health(&s, argc, argv);
     else if (strcmp(cmd, "import") == 0)
         code = cmd_import(&s, argc, argv);
     else if (strcmp(cmd, "withdraw") == 0)

@@ -6,17 +6,20 @@
  *   fairmatch [--server HOST:PORT] [--token TOKEN] COMMAND ...
  *                                            client commands (cli_client.h)
  *
- * Normal case: the global options --server and --token (also written
- * --server=HOST:PORT) come before the command; for client commands they
+ * Normal case: the global options --server, --token (also written
+ * --server=HOST:PORT) and --json may stand before or after the command; for client commands they
  * default to FAIRMATCH_SERVER and FAIRMATCH_TOKEN from the environment, and
  * then to 127.0.0.1:7433 and no token.  Failure cases: no command, an
  * unknown command or global option, a global option without its value, or
  * --server/--token before a command that does not talk to the daemon: exit
- * 2 with a hint.  --help and --version exit 0.
+ * 2 with a hint.  --help and --version exit 0.  --json anywhere before
+ * "--" asks every command for JSON on stdout (fm_cli_json).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "cli.h"
 #include "cli_client.h"
@@ -47,8 +50,63 @@ static void usage(FILE *f)
         "  --token   the access token (default $FAIRMATCH_TOKEN; the environment keeps it\n"
         "            out of the process list)\n"
         "\n"
-        "Run 'fairmatch COMMAND --help' for a command's options.\n"
-        "Exit codes: 0 done, 1 failed, 2 bad input or usage.\n");
+        "  --json    print the result as one JSON object on stdout (any command)\n"
+        "\n"
+        "Run 'fairmatch COMMAND --help' for a command's options; 'man fairmatch'.\n"
+        "Exit codes: 0 done; 1 failed (the daemon cannot be reached or refused, a round\n"
+        "failed, a file could not be read or written); 2 bad usage or bad input.\n");
+}
+
+int fm_cli_json;
+
+int fm_cli_json_print(json_t *obj)
+{
+    char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    json_decref(obj);
+    if (!text) {
+        fprintf(stderr, "fairmatch: error: out of memory building the JSON output\n");
+        return FM_EXIT_FAILED;
+    }
+    puts(text);
+    free(text);
+    return FM_EXIT_OK;
+}
+
+static int global_option(const char *name, int argc, char **argv, int *i, const char **out);
+
+/* Takes the global options out of argv wherever they stand (up to a "--"):
+ * every --json sets fm_cli_json; --server and --token after the command
+ * fill *server and *token.  Returns the new argc, or -1 with *bad naming an
+ * option whose value is missing. */
+static int take_globals(int argc, char **argv, const char **server, const char **token,
+                        const char **bad)
+{
+    int n = 1, i = 1;
+    while (i < argc) {
+        if (strcmp(argv[i], "--") == 0) {
+            while (i < argc)
+                argv[n++] = argv[i++];
+            break;
+        }
+        if (strcmp(argv[i], "--json") == 0) {
+            fm_cli_json = 1;
+            i++;
+            continue;
+        }
+        int r;
+        const char *a = argv[i];
+        if ((r = global_option("--server", argc, argv, &i, server)) != 0 ||
+            (r = global_option("--token", argc, argv, &i, token)) != 0) {
+            if (r < 0) {
+                *bad = a;
+                return -1;
+            }
+            continue;
+        }
+        argv[n++] = argv[i++];
+    }
+    argv[n] = NULL;
+    return n;
 }
 
 void fm_cli_print_error(const fm_error *err)
@@ -89,7 +147,10 @@ static int usage_error(const char *what, const char *arg)
 
 int main(int argc, char **argv)
 {
-    const char *server = NULL, *token = NULL;
+    const char *server = NULL, *token = NULL, *bad = NULL;
+    argc = take_globals(argc, argv, &server, &token, &bad);
+    if (argc < 0)
+        return usage_error("a value is missing after", bad);
     int i = 1;
     while (i < argc && argv[i][0] == '-') {
         const char *a = argv[i];
@@ -99,6 +160,8 @@ int main(int argc, char **argv)
             return FM_EXIT_OK;
         }
         if (strcmp(a, "--version") == 0) {
+            if (fm_cli_json)
+                return fm_cli_json_print(json_pack("{s:s}", "version", FM_VERSION));
             printf("fairmatch %s\n", FM_VERSION);
             return FM_EXIT_OK;
         }

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "csv_input.h"
 #include "csv_reader.h"
@@ -117,6 +119,14 @@ static void show_progress(const fm_progress *p, void *arg)
         fprintf(stderr, " level %d", p->level);
     fprintf(stderr, "%s %.1f s\033[K", nums, p->elapsed_s);
     fflush(stderr);
+}
+
+static json_t *vector_json(const fm_side_result *s)
+{
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:b}", "n1", (json_int_t)s->vector.n1, "n2",
+                     (json_int_t)s->vector.n2, "n3", (json_int_t)s->vector.n3, "utility",
+                     (json_int_t)s->vector.utility, "asked", (json_int_t)s->n_students_asked,
+                     "proven_optimal", s->certificate_checked);
 }
 
 int fm_cli_solve(int argc, char **argv)
@@ -225,6 +235,13 @@ int fm_cli_solve(int argc, char **argv)
     timing.total_s = t3 - t0; /* refined by the writer, which adds its own time */
     if (fm_round_write(outdir, &region, &params, &result, &timing, &err) != FM_OK) {
         fm_cli_print_error(&err);
+        goto out;
+    }
+    if (fm_cli_json) {
+        code = fm_cli_json_print(json_pack("{s:s,s:o,s:o,s:f}", "out", outdir, "placements",
+                                           vector_json(&result.placements), "mentors",
+                                           vector_json(&result.mentors), "seconds",
+                                           now_seconds() - t0));
         goto out;
     }
     print_vector("placements", &result.placements);

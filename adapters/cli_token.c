@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "error.h"
 #include "store.h"
@@ -110,7 +112,12 @@ static int do_create(const char *db, fm_store_role role, const char *scope)
     if (fm_store_token_create(st, role, scope, token, sizeof token, &id, &err) != 0) {
         code = exit_for(&err);
     } else {
-        printf("%s\n", token);
+        if (fm_cli_json)
+            fm_cli_json_print(json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)id, "role",
+                                        fm_store_role_name(role), "scope", scope ? scope : "",
+                                        "token", token));
+        else
+            printf("%s\n", token);
         if (fflush(stdout) != 0 || ferror(stdout)) {
             /* The token exists nowhere now: revoke it rather than leave it. */
             fprintf(stderr, "fairmatch: error: cannot print the token: %s; it was revoked\n",
@@ -143,7 +150,9 @@ static int do_list(const char *db)
         fm_cli_print_error(&err);
         return FM_EXIT_FAILED;
     }
-    printf("%-6s %-12s %-24s %-21s %s\n", "id", "role", "scope", "created", "revoked");
+    json_t *all = fm_cli_json ? json_array() : NULL;
+    if (!fm_cli_json)
+        printf("%-6s %-12s %-24s %-21s %s\n", "id", "role", "scope", "created", "revoked");
     fm_token_info rows[64];
     size_t n = 0;
     int64_t after = 0;
@@ -157,13 +166,23 @@ static int do_list(const char *db)
             char created[32], revoked[32];
             format_time(rows[i].created_at, created, sizeof created);
             format_time(rows[i].revoked_at, revoked, sizeof revoked);
+            after = rows[i].id;
+            if (all) {
+                json_array_append_new(all, json_pack(
+                    "{s:I,s:s,s:s,s:s,s:s}", "id", (json_int_t)rows[i].id, "role",
+                    fm_store_role_name(rows[i].scope.role), "scope", rows[i].scope.ref,
+                    "created", created, "revoked", rows[i].revoked_at ? revoked : ""));
+                continue;
+            }
             printf("%-6lld %-12s %-24s %-21s %s\n", (long long)rows[i].id,
                    fm_store_role_name(rows[i].scope.role),
                    rows[i].scope.ref[0] ? rows[i].scope.ref : "-", created, revoked);
-            after = rows[i].id;
         }
     } while (n == 64);
     fm_store_close(st);
+    if (all && code == FM_EXIT_OK)
+        return fm_cli_json_print(json_pack("{s:o}", "tokens", all));
+    json_decref(all);
     return code;
 }
 
@@ -183,6 +202,8 @@ static int do_revoke(const char *db, int64_t id)
     int code = FM_EXIT_OK;
     if (fm_store_token_revoke(st, id, &err) != 0)
         code = exit_for(&err);
+    else if (fm_cli_json)
+        code = fm_cli_json_print(json_pack("{s:I,s:b}", "id", (json_int_t)id, "revoked", 1));
     else
         fprintf(stderr, "fairmatch: token %lld revoked\n", (long long)id);
     fm_store_close(st);

@@ -4,15 +4,24 @@
  * Normal case: the line is built in a stack buffer (timestamp, level,
  * event, then the pairs) and written with one write(2), so lines from
  * worker threads never interleave.  Values that need it are quoted.
+ * When stderr is the systemd journal (JOURNAL_STREAM names stderr's device
+ * and inode, as systemd sets it for a service), each line starts with the
+ * syslog priority, "<7>" debug, "<6>" info, "<4>" warn, "<3>" error, which
+ * journald takes as the entry's priority and strips (sd-daemon(3)), so
+ * `journalctl -p warning -u fairmatchd` works; the rest of the line is the
+ * same key=value text.
  * Failure cases: an over-long line is cut and marked truncated=1; a write
  * error is ignored (there is nowhere else to report it).
  */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +30,21 @@
 static volatile int min_level = FM_LOG_INFO;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
+static const char *const journal_prefixes[] = {"<7>", "<6>", "<4>", "<3>"};
+
+static pthread_once_t journal_once = PTHREAD_ONCE_INIT;
+static int to_journal;
+
+/* Is stderr the journal stream systemd gave this service? */
+static void detect_journal(void)
+{
+    const char *e = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    if (e && sscanf(e, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+        (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino)
+        to_journal = 1;
+}
 
 void fm_log_set_level(fm_log_level level)
 {
@@ -99,11 +123,13 @@ static void start(line *l, fm_log_level level, const char *event)
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
+    pthread_once(&journal_once, detect_journal);
+    int lv = level >= 0 && level <= 3 ? (int)level : 1;
     char head[96];
-    int n = snprintf(head, sizeof head, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s event=",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+    int n = snprintf(head, sizeof head, "%sts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s event=",
+                     to_journal ? journal_prefixes[lv] : "", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
                      tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L,
-                     level_names[level >= 0 && level <= 3 ? level : 1]);
+                     level_names[lv]);
     put(l, head, (size_t)n);
     put_value(l, event);
 }

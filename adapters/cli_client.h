@@ -2,14 +2,15 @@
  * cli_client.h - the client commands of `fairmatch`, which talk to a running
  * fairmatchd over the wire protocol (files.md, "Command line"):
  *
- *   fairmatch [--server HOST:PORT] [--token TOKEN] COMMAND ...
+ *   fairmatch [--server HOST:PORT] [--token TOKEN] [--json] COMMAND ...
  *     status
+ *     health [--wait S] [--timeout S]
  *     import students|placements|mentors|schools FILE
  *     withdraw students|placements|mentors|schools REF...
  *     round run [--date D] [--policy FILE] [--time-limit S]
  *     round show|cancel ID
  *     round list
- *     round export ID --out OUT
+ *     round export ID --out OUT       (what the token's party may see)
  *     round assignments ID [--side placements|mentors] [--unmatched]
  *     round confirm|decline ID placements|mentors STUDENT_REF
  *
@@ -17,7 +18,9 @@
  * and FAIRMATCH_TOKEN, else 127.0.0.1:7433 and no token) and hands over the
  * arguments from COMMAND on (argv[0] is the command).  Returns the exit
  * code of cli.h: 0 done, 1 failed (connection, daemon error, failed round),
- * 2 usage or bad input (including the daemon's INVALID_ARGUMENT).
+ * 2 usage or bad input (including the daemon's INVALID_ARGUMENT).  With
+ * --json (fm_cli_json, cli.h) each command prints one JSON object on
+ * stdout holding the numbers of its text.
  */
 #ifndef FM_CLI_CLIENT_H
 #define FM_CLI_CLIENT_H

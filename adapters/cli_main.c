@@ -61,7 +61,8 @@ int fm_cli_json;
 
 int fm_cli_json_print(json_t *obj)
 {
-    char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    size_t flags = JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(10);
+    char *text = obj ? json_dumps(obj, flags) : NULL;
     json_decref(obj);
     if (!text) {
         fprintf(stderr, "fairmatch: error: out of memory building the JSON output\n");
@@ -199,7 +200,5 @@ int main(int argc, char **argv)
         return cmd[0] == 's' ? fm_cli_solve(argc - i, argv + i)
                              : fm_cli_token(argc - i, argv + i);
     }
-    fprintf(stderr, "fairmatch: error: unknown command '%s'\n", cmd);
-    usage(stderr);
-    return FM_EXIT_USAGE;
+    return usage_error("unknown command", cmd);
 }

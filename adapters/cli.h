@@ -4,7 +4,8 @@
  * process exit code, the same for every command (README.md, "Exit codes";
  * fairmatch.1): 0 done; 1 failed (the daemon cannot be reached or refused,
  * a round failed, a file could not be read or written); 2 bad usage or bad
- * input (the message names the option, or file, line, column and field).
+ * input (the message names the option, or file, line, column and field);
+ * 3 (solve) valid input whose extra constraints cannot be met.
  */
 #ifndef FM_CLI_H
 #define FM_CLI_H

@@ -54,7 +54,8 @@ static void usage(FILE *f)
         "\n"
         "Run 'fairmatch COMMAND --help' for a command's options; 'man fairmatch'.\n"
         "Exit codes: 0 done; 1 failed (the daemon cannot be reached or refused, a round\n"
-        "failed, a file could not be read or written); 2 bad usage or bad input.\n");
+        "failed, a file could not be read or written); 2 bad usage or bad input;\n"
+        "3 (solve) the policy's extra constraints cannot be met.\n");
 }
 
 int fm_cli_json;

@@ -1152,6 +1152,9 @@ static json_t *round_info_json(const Fairmatch__V1__RoundInfo *info, int coord)
         json_object_set_new(o, "policy", json_string(info->options->policy));
         json_object_set_new(o, "time_limit_seconds",
                             json_real(info->options->time_limit_seconds));
+        const char *cons = info->options->constraints_json;
+        if (cons && *cons)
+            json_object_set_new(o, "constraints", json_loads(cons, 0, NULL));
     }
     json_object_set_new(o, "placements", vector_json(info->placements, coord));
     json_object_set_new(o, "mentors", vector_json(info->mentors, coord));

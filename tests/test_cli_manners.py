@@ -134,9 +134,11 @@ def main():
         t = run("round", "run", "--date", DATE)
         check(t.returncode == 0 and not t.stderr, "round run (stderr not a terminal) exits 0 "
               "and draws no progress on stderr")
-        check(re.search(r"^round 1: loading$", t.stdout, re.M) is not None and
-              re.search(r"^round 1: done after", t.stdout, re.M) is not None,
-              "... and prints each phase as a plain line")
+        phases = [l for l in t.stdout.splitlines() if l.startswith("round 1: ")]
+        check(phases and all(re.fullmatch(r"round 1: (queued \(date .*\)|loading|solving|"
+                                          r"saving|done after [0-9.]+ s)", l) for l in phases)
+              and phases[-1].startswith("round 1: done after") and "\r" not in t.stdout,
+              "... and prints each phase it sees as a plain line (%s)" % phases)
         j = run("--json", "round", "run", "--date", DATE)
         jr = js(j, "round run")
         vec = {}

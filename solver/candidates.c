@@ -8,7 +8,10 @@
  * is visited once, in rank order; in-person targets are read only from the
  * grid rows and columns that the exact great-circle bounding box of the
  * student's travel radius touches, then every rule of policy.md is checked
- * exactly (the distance with the same haversine formula as geo.c).
+ * exactly.  Distances: the squared chord between unit vectors first rejects
+ * what is clearly too far, then gives the distance through one asin; only
+ * where that could decide differently from geo.c's haversine (within 1e-9
+ * km of the limit or of a whole kilometre, or far apart) is geo.c asked.
  *
  * Normal case: out holds the CSR pair lists.  Failure: FM_ENOMEM, out empty.
  */
@@ -31,6 +34,7 @@ typedef struct sector_file {
     size_t n_remote;
     int64_t *keys;          /* grid cell keys, sorted */
     int32_t *local;         /* in-person targets, same order as keys */
+    double *xyz;            /* their unit vectors, 3 per target, same order */
     size_t n_local;
 } sector_file;
 
@@ -43,6 +47,7 @@ typedef struct target_index {
  * documented order: utility descending, then target ascending.
  *   bits 40..48: 500 - utility, bits 8..39: target, bits 0..7: rank */
 typedef uint64_t pair;
+#define FM_UTILITY_SPAN 511 /* 500 - utility fits 9 bits */
 
 static pair pair_pack(int32_t target, int utility, int rank)
 {
@@ -54,42 +59,31 @@ static int32_t pair_target(pair p) { return (int32_t)(uint32_t)(p >> 8); }
 static int pair_utility(pair p) { return 500 - (int)(p >> 40); }
 static int pair_rank(pair p) { return (int)(p & 0xff); }
 
-/* Sorts keys ascending: quicksort with median-of-three, insertion sort
- * below 16 keys, the smaller side first so the stack stays shallow.  (qsort's
- * callback per comparison cost more than the listing itself.) */
-static void sort_pairs(pair *a, size_t n)
+/* Sorts one student's pairs ascending, i.e. by utility descending, then
+ * target: a counting sort over the student's range of 500 - utility, then
+ * insertion sort inside each (small) group of equal utility. */
+static void sort_pairs(pair *a, pair *tmp, size_t n)
 {
-    while (n > 16) {
-        size_t mid = n / 2;
-        pair x = a[0], y = a[mid], z = a[n - 1];
-        pair pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
-        size_t i = 0, j = n - 1;
-        for (;;) {
-            while (a[i] < pivot)
-                i++;
-            while (a[j] > pivot)
-                j--;
-            if (i >= j)
-                break;
-            pair t = a[i];
-            a[i] = a[j];
-            a[j] = t;
-            i++;
-            j--;
-        }
-        /* a[0..j] <= pivot <= a[j+1..n-1] */
-        size_t left = j + 1;
-        if (left < n - left) {
-            sort_pairs(a, left);
-            a += left;
-            n -= left;
-        } else {
-            sort_pairs(a + left, n - left);
-            n = left;
-        }
+    size_t count[FM_UTILITY_SPAN + 1];
+    unsigned lo = FM_UTILITY_SPAN, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned)(a[i] >> 40);
+        lo = d < lo ? d : lo;
+        hi = d > hi ? d : hi;
     }
-    for (size_t i = 1; i < n; i++) {
-        pair v = a[i];
+    memset(count + lo, 0, (hi - lo + 1) * sizeof *count);
+    for (size_t i = 0; i < n; i++)
+        count[a[i] >> 40]++;
+    size_t at = 0;
+    for (unsigned d = lo; d <= hi; d++) {
+        size_t c = count[d];
+        count[d] = at;
+        at += c;
+    }
+    for (size_t i = 0; i < n; i++)
+        tmp[count[a[i] >> 40]++] = a[i];
+    for (size_t i = 0; i < n; i++) {
+        pair v = tmp[i];
         size_t k = i;
         while (k > 0 && a[k - 1] > v) {
             a[k] = a[k - 1];
@@ -117,6 +111,14 @@ static int64_t cell_key(double lat, double lon)
 
 /* ---- the per-sector target index ---------------------------------------- */
 
+static void unit_vector(double lat, double lon, double *xyz)
+{
+    double phi = lat * (M_PI / 180.0), lambda = lon * (M_PI / 180.0);
+    xyz[0] = cos(phi) * cos(lambda);
+    xyz[1] = cos(phi) * sin(lambda);
+    xyz[2] = sin(phi);
+}
+
 typedef struct keyed { int64_t key; int32_t target; } keyed;
 
 static int cmp_keyed(const void *a, const void *b)
@@ -133,6 +135,7 @@ static void index_free(target_index *ix)
         free(ix->sectors[i].remote);
         free(ix->sectors[i].keys);
         free(ix->sectors[i].local);
+        free(ix->sectors[i].xyz);
     }
     free(ix->sectors);
     memset(ix, 0, sizeof *ix);
@@ -213,11 +216,17 @@ static int index_build(const fm_region *r, int mentors, target_index *ix)
         qsort(scratch[s], n_local[s], sizeof *scratch[s], cmp_keyed);
         f->keys = malloc(n_local[s] * sizeof *f->keys);
         f->local = malloc(n_local[s] * sizeof *f->local);
-        if (!f->keys || !f->local)
+        f->xyz = malloc(3 * n_local[s] * sizeof *f->xyz);
+        if (!f->keys || !f->local || !f->xyz)
             goto out;
         for (size_t i = 0; i < n_local[s]; i++) {
+            int32_t t = scratch[s][i].target;
             f->keys[i] = scratch[s][i].key;
-            f->local[i] = scratch[s][i].target;
+            f->local[i] = t;
+            if (mentors)
+                unit_vector(r->mentors[t].lat, r->mentors[t].lon, f->xyz + 3 * i);
+            else
+                unit_vector(r->placements[t].lat, r->placements[t].lon, f->xyz + 3 * i);
         }
     }
     rc = FM_OK;
@@ -277,17 +286,35 @@ static int distance_cost(double dist)
 #define VIRTUAL_PLACEMENT_KM 50
 #define ONLINE_MENTOR_KM 25
 
+/* The great-circle distance from the squared chord between the unit
+ * vectors (the same haversine "a" reached without the sines), or -1 where
+ * it might not decide exactly as geo.c would: unknown chord, far points
+ * (asin is ill-conditioned near 1), or within 1e-9 km of the limit or of a
+ * whole kilometre, where the utility's floor() turns.  Elsewhere the two
+ * computations differ by about 1e-12 km, so they decide the same. */
+static double chord_distance(double chord2, double limit)
+{
+    if (!(chord2 >= 0.0 && chord2 < 1.0))
+        return -1.0;
+    double d = 2.0 * FM_EARTH_RADIUS_KM * asin(sqrt(chord2 * 0.25));
+    if (fabs(d - limit) < 1e-9 || d - floor(d) < 1e-9 || ceil(d) - d < 1e-9)
+        return -1.0;
+    return d;
+}
+
 /* The last rule of both sides, then the outputs: a remote target is always
  * near enough and counts as remote_km; an in-person one must be within
- * limit km. */
+ * limit km.  chord2: the pair's squared chord when known, else negative. */
 static int distance_rule(const fm_student *s, int remote, double lat, double lon,
-                         double cos_s, double cos_t, double limit, int remote_km, int rk,
-                         int *rank, int *utility, double *distance_km)
+                         double cos_s, double cos_t, double chord2, double limit,
+                         int remote_km, int rk, int *rank, int *utility, double *distance_km)
 {
     double dist = -1.0;
     int d = remote_km;
     if (!remote) {
-        dist = fm_geo_distance_km_cos(s->lat, s->lon, cos_s, lat, lon, cos_t);
+        dist = chord_distance(chord2, limit);
+        if (dist < 0.0)
+            dist = fm_geo_distance_km_cos(s->lat, s->lon, cos_s, lat, lon, cos_t);
         if (!(dist <= limit))
             return FM_RULE_DISTANCE;
         d = distance_cost(dist);
@@ -301,6 +328,22 @@ static int distance_rule(const fm_student *s, int remote, double lat, double lon
     return FM_RULE_NONE;
 }
 
+/* Rules 3-6 of policy.md for a student who wants placements and lists the
+ * placement's sector at rank rk, aged age on the round date. */
+static int placement_rest(const fm_region *r, const fm_student *s, const fm_placement *p,
+                          int rk, int age, double cos_s, double cos_p, double chord2,
+                          int *rank, int *utility, double *distance_km)
+{
+    if (age < p->min_age)
+        return FM_RULE_AGE;
+    if (!week_ok(r, s, p->week))
+        return FM_RULE_WEEK;
+    if (s->needs_access && !p->accessible && !p->is_virtual)
+        return FM_RULE_ACCESS;
+    return distance_rule(s, p->is_virtual, p->lat, p->lon, cos_s, cos_p, chord2,
+                         s->max_travel_km, VIRTUAL_PLACEMENT_KM, rk, rank, utility, distance_km);
+}
+
 static int check_placement(const fm_region *r, int32_t date, int32_t student,
                            int32_t placement, double cos_s, double cos_p,
                            int *rank, int *utility, double *distance_km)
@@ -312,14 +355,8 @@ static int check_placement(const fm_region *r, int32_t date, int32_t student,
     int rk = student_rank_of(s, p->sector);
     if (!rk)
         return FM_RULE_SECTOR;
-    if (fm_geo_age(s->birth_date, date) < p->min_age)
-        return FM_RULE_AGE;
-    if (!week_ok(r, s, p->week))
-        return FM_RULE_WEEK;
-    if (s->needs_access && !p->accessible && !p->is_virtual)
-        return FM_RULE_ACCESS;
-    return distance_rule(s, p->is_virtual, p->lat, p->lon, cos_s, cos_p, s->max_travel_km,
-                         VIRTUAL_PLACEMENT_KM, rk, rank, utility, distance_km);
+    return placement_rest(r, s, p, rk, fm_geo_age(s->birth_date, date), cos_s, cos_p, -1.0,
+                          rank, utility, distance_km);
 }
 
 int fm_cands_check_placement(const fm_region *r, int32_t date, int32_t student,
@@ -345,7 +382,7 @@ static int mentor_best_rank(const fm_region *r, const fm_student *s, const fm_me
 }
 
 static int check_mentor(const fm_region *r, int32_t date, int32_t student,
-                        int32_t mentor, double cos_s, double cos_m,
+                        int32_t mentor, double cos_s, double cos_m, double chord2,
                         int *rank, int *utility, double *distance_km)
 {
     const fm_student *s = &r->students[student];
@@ -359,8 +396,8 @@ static int check_mentor(const fm_region *r, int32_t date, int32_t student,
         (m->dbs_valid_until == 0 || m->dbs_valid_until < date))
         return FM_RULE_SAFEGUARDING;
     double limit = s->max_travel_km < m->max_travel_km ? s->max_travel_km : m->max_travel_km;
-    return distance_rule(s, m->online, m->lat, m->lon, cos_s, cos_m, limit, ONLINE_MENTOR_KM,
-                         rk, rank, utility, distance_km);
+    return distance_rule(s, m->online, m->lat, m->lon, cos_s, cos_m, chord2, limit,
+                         ONLINE_MENTOR_KM, rk, rank, utility, distance_km);
 }
 
 int fm_cands_check_mentor(const fm_region *r, int32_t date, int32_t student,
@@ -369,7 +406,7 @@ int fm_cands_check_mentor(const fm_region *r, int32_t date, int32_t student,
 {
     return check_mentor(r, date, student, mentor,
                         fm_geo_cos_lat(r->students[student].lat),
-                        fm_geo_cos_lat(r->mentors[mentor].lat),
+                        fm_geo_cos_lat(r->mentors[mentor].lat), -1.0,
                         rank, utility, distance_km);
 }
 
@@ -382,12 +419,16 @@ typedef struct builder {
     const target_index *ix;  /* shared, read-only */
     const double *cos_target; /* shared: cos(latitude) per target */
     double cos_student;      /* of the student being listed */
+    double xyz[3];           /* its unit vector */
+    double chord2_max;       /* squared chord beyond its travel limit */
+    int rank, age;           /* placements: rank of the sector being read, age */
     int32_t first;           /* first student of this builder's range */
     int32_t *seen;           /* per target: last student that saw it, +1 */
-    pair *buf;               /* one student's pairs */
+    pair *buf, *tmp;         /* one student's pairs; sorting space */
     size_t n_buf, cap_buf;
-    fm_cands *out;
-    size_t cap_pairs;
+    fm_cands *out;           /* start[] and n_pairs; the pairs are in blocks */
+    pair **blocks;           /* BLOCK_PAIRS packed pairs each, never moved */
+    size_t n_blocks, cap_blocks;
 } builder;
 
 static int buf_push(builder *b, int32_t target, int utility, int rank)
@@ -398,6 +439,10 @@ static int buf_push(builder *b, int32_t target, int utility, int rank)
         if (!nb)
             return FM_ENOMEM;
         b->buf = nb;
+        pair *nt = realloc(b->tmp, cap * sizeof *nt);
+        if (!nt)
+            return FM_ENOMEM;
+        b->tmp = nt;
         b->cap_buf = cap;
     }
     b->buf[b->n_buf] = pair_pack(target, utility, rank);
@@ -405,17 +450,22 @@ static int buf_push(builder *b, int32_t target, int utility, int rank)
     return FM_OK;
 }
 
-static int consider(builder *b, int32_t student, int32_t target)
+/* A placement is read once per student (its one sector is visited once);
+ * a mentor may be filed under several of the student's sectors. */
+static int consider(builder *b, int32_t student, int32_t target, double chord2)
 {
-    if (b->seen[target] == student + 1)
-        return FM_OK; /* a mentor listed under two of the student's sectors */
-    b->seen[target] = student + 1;
-    int rank, utility;
-    int rule = b->mentors
-        ? check_mentor(b->r, b->date, student, target, b->cos_student,
-                       b->cos_target[target], &rank, &utility, NULL)
-        : check_placement(b->r, b->date, student, target, b->cos_student,
-                          b->cos_target[target], &rank, &utility, NULL);
+    int rank, utility, rule;
+    if (b->mentors) {
+        if (b->seen[target] == student + 1)
+            return FM_OK;
+        b->seen[target] = student + 1;
+        rule = check_mentor(b->r, b->date, student, target, b->cos_student,
+                            b->cos_target[target], chord2, &rank, &utility, NULL);
+    } else {
+        rule = placement_rest(b->r, &b->r->students[student], &b->r->placements[target],
+                              b->rank, b->age, b->cos_student, b->cos_target[target],
+                              chord2, &rank, &utility, NULL);
+    }
     return rule == FM_RULE_NONE ? buf_push(b, target, utility, rank) : FM_OK;
 }
 
@@ -428,6 +478,20 @@ static double lon_halfwidth(double lat, double km)
     if (delta >= M_PI / 2 || sin(delta) >= c)
         return 180.0;
     return asin(sin(delta) / c) * (180.0 / M_PI);
+}
+
+/* The squared chord between two unit vectors beyond which the great-circle
+ * distance certainly exceeds km: the haversine "a" of a pair is a quarter of
+ * its squared chord, so the bound is 4 sin^2(km / 2R), widened far beyond
+ * the rounding of either computation (the exact test follows anyway; this
+ * only spares the trigonometry of pairs that are clearly too far). */
+static double chord2_limit(double km)
+{
+    double half = (km * (1.0 + 1e-9) + 1e-6) / (2.0 * FM_EARTH_RADIUS_KM);
+    if (half >= M_PI / 2)
+        return 5.0; /* beyond any chord: never rejects */
+    double sh = sin(half);
+    return 4.0 * sh * sh * (1.0 + 1e-9) + 4e-12;
 }
 
 static int scan_grid(builder *b, int32_t student, const sector_file *f)
@@ -462,7 +526,12 @@ static int scan_grid(builder *b, int32_t student, const sector_file *f)
             int64_t k_hi = row * GRID_COLS + cell_col(ranges[k][1]);
             for (size_t i = lower_bound(f->keys, f->n_local, k_lo);
                  i < f->n_local && f->keys[i] <= k_hi; i++) {
-                int rc = consider(b, student, f->local[i]);
+                const double *t = f->xyz + 3 * i;
+                double dx = t[0] - b->xyz[0], dy = t[1] - b->xyz[1], dz = t[2] - b->xyz[2];
+                double chord2 = dx * dx + dy * dy + dz * dz;
+                if (chord2 > b->chord2_max)
+                    continue; /* certainly beyond the travel limit */
+                int rc = consider(b, student, f->local[i], chord2);
                 if (rc)
                     return rc;
             }
@@ -471,33 +540,31 @@ static int scan_grid(builder *b, int32_t student, const sector_file *f)
     return FM_OK;
 }
 
+/* Pairs are kept packed in fixed blocks while listing (no copying as they
+ * grow) and unpacked once, by merge_parts, into the final arrays. */
+#define BLOCK_PAIRS ((size_t)1 << 18)
+
 static int append_student(builder *b, int32_t student)
 {
     fm_cands *c = b->out;
     if (b->n_buf > 1)
-        sort_pairs(b->buf, b->n_buf);
-    if ((size_t)c->n_pairs + b->n_buf > b->cap_pairs) {
-        size_t cap = b->cap_pairs ? b->cap_pairs : 1024;
-        while (cap < (size_t)c->n_pairs + b->n_buf)
-            cap *= 2;
-        int32_t *t = realloc(c->target, cap * sizeof *t);
-        if (!t)
-            return FM_ENOMEM;
-        c->target = t;
-        int16_t *u = realloc(c->utility, cap * sizeof *u);
-        if (!u)
-            return FM_ENOMEM;
-        c->utility = u;
-        int8_t *rk = realloc(c->rank, cap * sizeof *rk);
-        if (!rk)
-            return FM_ENOMEM;
-        c->rank = rk;
-        b->cap_pairs = cap;
-    }
+        sort_pairs(b->buf, b->tmp, b->n_buf);
     for (size_t i = 0; i < b->n_buf; i++) {
-        c->target[c->n_pairs] = pair_target(b->buf[i]);
-        c->utility[c->n_pairs] = (int16_t)pair_utility(b->buf[i]);
-        c->rank[c->n_pairs] = (int8_t)pair_rank(b->buf[i]);
+        size_t in_block = (size_t)c->n_pairs % BLOCK_PAIRS;
+        if (in_block == 0 && (size_t)c->n_pairs / BLOCK_PAIRS == b->n_blocks) {
+            if (b->n_blocks == b->cap_blocks) {
+                size_t cap = b->cap_blocks ? 2 * b->cap_blocks : 16;
+                pair **nb = realloc(b->blocks, cap * sizeof *nb);
+                if (!nb)
+                    return FM_ENOMEM;
+                b->blocks = nb;
+                b->cap_blocks = cap;
+            }
+            if (!(b->blocks[b->n_blocks] = malloc(BLOCK_PAIRS * sizeof **b->blocks)))
+                return FM_ENOMEM;
+            b->n_blocks++;
+        }
+        b->blocks[(size_t)c->n_pairs / BLOCK_PAIRS][in_block] = b->buf[i];
         c->n_pairs++;
     }
     c->start[student - b->first + 1] = c->n_pairs;
@@ -522,14 +589,18 @@ static int build_range(builder *b, int32_t last)
         b->n_buf = 0;
         b->cos_student = fm_geo_cos_lat(s->lat);
         if (b->mentors ? s->wants_mentor : s->wants_placement) {
+            unit_vector(s->lat, s->lon, b->xyz);
+            b->chord2_max = chord2_limit(s->max_travel_km);
+            b->age = fm_geo_age(s->birth_date, b->date);
             for (int k = 0; k < s->n_sectors; k++) {
                 int32_t sec = s->sectors[k];
                 if (sec < 0 || (size_t)sec >= b->ix->n_sectors ||
                     student_rank_of(s, sec) != k + 1)
                     continue; /* listed twice: the first rank counts */
+                b->rank = k + 1;
                 const sector_file *f = &b->ix->sectors[sec];
                 for (size_t i = 0; i < f->n_remote; i++)
-                    if ((rc = consider(b, student, f->remote[i])))
+                    if ((rc = consider(b, student, f->remote[i], -1.0)))
                         return rc;
                 if (f->n_local && (rc = scan_grid(b, student, f)))
                     return rc;
@@ -575,12 +646,16 @@ static int merge_parts(worker *w, int n_workers, int32_t n_students, fm_cands *o
         const fm_cands *p = &w[i].part;
         for (int32_t k = 0; k < p->n_students; k++)
             out->start[w[i].b.first + k + 1] = at + p->start[k + 1];
-        if (p->n_pairs) {
-            memcpy(out->target + at, p->target, (size_t)p->n_pairs * sizeof *p->target);
-            memcpy(out->utility + at, p->utility, (size_t)p->n_pairs * sizeof *p->utility);
-            memcpy(out->rank + at, p->rank, (size_t)p->n_pairs);
+        for (int64_t k = 0; k < p->n_pairs; k++, at++) {
+            pair v = w[i].b.blocks[(size_t)k / BLOCK_PAIRS][(size_t)k % BLOCK_PAIRS];
+            out->target[at] = pair_target(v);
+            out->utility[at] = (int16_t)pair_utility(v);
+            out->rank[at] = (int8_t)pair_rank(v);
+            if ((size_t)k % BLOCK_PAIRS == BLOCK_PAIRS - 1 || k == p->n_pairs - 1) {
+                free(w[i].b.blocks[(size_t)k / BLOCK_PAIRS]); /* keeps the peak low */
+                w[i].b.blocks[(size_t)k / BLOCK_PAIRS] = NULL;
+            }
         }
-        at += p->n_pairs;
     }
     return FM_OK;
 }
@@ -643,6 +718,10 @@ out:
             fm_cands_free(&w[i].part);
             free(w[i].b.seen);
             free(w[i].b.buf);
+            free(w[i].b.tmp);
+            for (size_t k = 0; k < w[i].b.n_blocks; k++)
+                free(w[i].b.blocks[k]);
+            free(w[i].b.blocks);
         }
     free(w);
     free(tid);

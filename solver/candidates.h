@@ -13,7 +13,8 @@
  * candidates come first.  Students who did not ask have no pairs.
  *
  * Failure: FM_ENOMEM (out is left empty).  Memory: 7 bytes per pair plus
- * 8 bytes per student.
+ * 8 bytes per student; while listing, 8 more per pair (packed blocks, freed
+ * as they are unpacked, so the peak is at most 15 bytes per pair).
  */
 #ifndef FM_CANDIDATES_H
 #define FM_CANDIDATES_H

@@ -10,11 +10,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "candidates.h"
+#include "geo.h"
 #include "region.h"
 #include "solver.h"
 
@@ -212,6 +214,58 @@ static void many_students_on_threads(void **state)
     fm_region_free(&r);
 }
 
+/* Placements at whole kilometres (and a hair either side) due north of each
+ * student, and students whose travel limit is exactly such a distance: the
+ * listing's shortcut for distances must decide every one of these as the
+ * exact haversine of geo.c does (utility floor and limit). */
+static void whole_kilometre_boundaries(void **state)
+{
+    (void)state;
+    rng_state = 99;
+    fm_region r;
+    area a = { 51.5, -0.1, 0.5, 30.0 };
+    make_region(&r, a, 0, 0, 0, 1);
+    int32_t emp = fm_region_intern_employer(&r, "EMP1");
+    int32_t sch = fm_region_intern_school(&r, "SCH1");
+    char buf[64];
+    const double hair[3] = { 0.0, 1e-10, -1e-10 };
+    for (int i = 0; i < 12; i++) {
+        double lat0, lon0;
+        place_in(a, &lat0, &lon0);
+        for (int km = 0; km <= 25; km++)
+            for (int h = 0; h < 3; h++) {
+                fm_placement p = { 0 };
+                snprintf(buf, sizeof buf, "P%d_%d_%d", i, km, h);
+                p.ref = buf;
+                p.employer = emp;
+                p.title = "";
+                p.capacity = 1;
+                p.has_location = 1;
+                p.lat = lat0 + (km + hair[h]) / FM_EARTH_RADIUS_KM * (180.0 / M_PI);
+                p.lon = lon0;
+                p.accessible = 1;
+                p.min_age = 14;
+                assert_true(fm_region_add_placement(&r, &p) >= 0);
+            }
+        fm_student s = { 0 };
+        snprintf(buf, sizeof buf, "S%d", i);
+        s.ref = buf;
+        s.school = sch;
+        s.birth_date = 20100101;
+        s.lat = lat0;
+        s.lon = lon0;
+        /* limit exactly at the distance of one of the placements */
+        s.max_travel_km = fm_geo_distance_km(lat0, lon0,
+                                             lat0 + (5 + i) / FM_EARTH_RADIUS_KM * (180.0 / M_PI), lon0);
+        s.wants_placement = 1;
+        s.n_sectors = 1;
+        s.sectors[0] = 0;
+        assert_true(fm_region_add_student(&r, &s) >= 0);
+    }
+    compare_with_all_pairs(&r, 0);
+    fm_region_free(&r);
+}
+
 static void rank_is_first_listing(void **state)
 {
     (void)state;
@@ -247,6 +301,7 @@ int main(void)
         cmocka_unit_test(radius_larger_than_the_world),
         cmocka_unit_test(many_students_on_threads),
         cmocka_unit_test(rank_is_first_listing),
+        cmocka_unit_test(whole_kilometre_boundaries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1534,6 +1534,54 @@ static int export_employer(session *s, uint64_t id, const char *outdir)
     return FM_EXIT_OK;
 }
 
+/* The round report.html compares with (report_html.h): a re-run's source
+ * round, else the last finished round before it; none leaves ctx's
+ * previous.round_id 0.  A daemon error is the export's failure. */
+static int report_context(session *s, const Fairmatch__V1__RoundStatus *st,
+                          fm_report_context *ctx)
+{
+    uint64_t prev = st->parent_round_id;
+    char page[32];
+    memset(ctx, 0, sizeof *ctx);
+    ctx->round_id = (int64_t)st->round_id;
+    snprintf(page, sizeof page, "%" PRIu64, st->round_id);
+    while (!prev && *page) {
+        Request req = FAIRMATCH__V1__REQUEST__INIT;
+        Fairmatch__V1__ListRoundsRequest q = FAIRMATCH__V1__LIST_ROUNDS_REQUEST__INIT;
+        q.page_size = 100;
+        q.page_token = page; /* rounds below this id, newest first */
+        req.method_case = FAIRMATCH__V1__REQUEST__METHOD_LIST_ROUNDS;
+        req.list_rounds = &q;
+        Response *r = NULL;
+        int code = rpc(s, &req, CALL_TIMEOUT_MS, "the list of rounds", &r);
+        if (code != 0)
+            return code;
+        const Fairmatch__V1__ListRoundsResponse *l = r->list_rounds;
+        for (size_t i = 0; i < l->n_rounds && !prev; i++)
+            if (l->rounds[i]->phase == PHASE(DONE) && l->rounds[i]->round_id < st->round_id)
+                prev = l->rounds[i]->round_id;
+        snprintf(page, sizeof page, "%s", l->next_page_token ? l->next_page_token : "");
+        fm_client_response_free(r);
+    }
+    if (!prev)
+        return 0;
+    Response *info = NULL;
+    int code = show_round(s, prev, 1, &info);
+    if (code != 0)
+        return code;
+    const char *text = info->show_round->summary_json;
+    json_t *summary = text && *text ? json_loads(text, 0, NULL) : NULL;
+    const Fairmatch__V1__RoundStatus *ps = info->show_round->status;
+    if (fm_report_previous_from_summary(&ctx->previous, (int64_t)prev,
+                                        st->parent_round_id != 0, ps ? ps->date : NULL,
+                                        summary) != 0)
+        fprintf(stderr, "fairmatch: warning: round %" PRIu64 " has no readable summary; "
+                "report.html compares with no previous round\n", prev);
+    json_decref(summary);
+    fm_client_response_free(info);
+    return 0;
+}
+
 static int cmd_round_export(session *s, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -1567,6 +1615,8 @@ static int cmd_round_export(session *s, int argc, char **argv)
     fm_error_clear(&ctx.err);
     Response *info = NULL;
     json_t *summary = NULL;
+    fm_report_context report;
+    memset(&report, 0, sizeof report);
     if (fm_round_export_new(&ctx.x) != 0) {
         say_error("out of memory");
         return FM_EXIT_FAILED;
@@ -1591,10 +1641,13 @@ static int cmd_round_export(session *s, int argc, char **argv)
             code = FM_EXIT_FAILED;
             goto out;
         }
+        if ((code = report_context(s, st, &report)) != 0)
+            goto out;
     }
     if ((code = each_export_page(s, id, add_result_rows, &ctx)) != 0)
         goto out;
-    if (fm_round_export_write(ctx.x, outdir, summary, &ctx.err) != 0) {
+    if (fm_round_export_write(ctx.x, outdir, summary, coord ? &report : NULL,
+                              &ctx.err) != 0) {
         code = local_failure(&ctx.err);
         if (code == FM_EXIT_USAGE)
             code = FM_EXIT_FAILED; /* contradictory rows are the daemon's, not the user's */

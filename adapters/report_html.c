@@ -1,281 +1,202 @@
 /*
- * report_html.c - the report of a round for a person: OUT/report.html.
+ * report_html.c - the page of report.html (report_html.h): its head (a
+ * Content-Security-Policy that forbids every fetch, the screen and print
+ * stylesheets), the order of its sections, and the timings at the end.
  *
- * Normal case: fm_report_html_write() renders a summary built by
- * fm_summary_json_new() (summary_json.c) as one self-contained HTML page:
- * inline CSS, no script, no image, no link to anything outside, so it reads
- * offline in any browser.  It shows the region's size, then for placements
- * and for mentors the headline vector (n1, n2, n3, U), the tables per tier,
- * per school and per gender x sector with rates drawn as bars, the rank
- * histogram and utility, why students are unmatched, and the proof levels;
- * last the timings.  Rendering from the summary means the page and
- * summary.json never disagree.  Every string taken from the summary (refs,
- * school names, sector codes, even our own labels) goes through html_put(),
- * which escapes & < > " '.  The summary holds only aggregates, so no
- * personal field can reach the page.  A key missing from the summary renders
- * as 0 or blank, so an older stored summary still renders.
+ * Normal case: count the rows of both sides (report_rows.c) when they are
+ * given, then write the title, a table of contents, the headline, for each
+ * side its charts and its unmatched pupils, the policy in words, the
+ * optimality evidence and the timings.  Nothing is fetched by the page:
+ * the CSP allows only inline styles (default-src 'none'), there is no
+ * script, font or image, and the only links are to anchors of the page.
  *
- * Failure: FM_EIO when the stream fails (the caller discards what was
- * written; round_files.c writes to a temporary file).
+ * Failure: FM_ENOMEM counting the rows (nothing written); FM_EIO when the
+ * stream fails (the caller discards what was written; round_files.c writes
+ * to a temporary file).
  */
-#include "round_output.h"
+#include "report_html.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <string.h>
 
+#include "report_page.h"
+#include "report_svg.h"
+
+/* Screen first, then print: the charts shrink to the page, tables keep
+ * their rows whole and repeat their headers, figures are not split, and
+ * the table of contents is dropped. */
 static const char css[] =
-    "body{font-family:system-ui,-apple-system,\"Segoe UI\",sans-serif;"
-    "margin:2em auto;max-width:64em;padding:0 1em;color:#222;}\n"
-    "h1{font-size:1.6em;}h2{margin-top:2em;border-bottom:1px solid #ccc;}\n"
-    "table{border-collapse:collapse;margin:.5em 0 1.5em;}\n"
-    "th,td{padding:.25em .75em;border-bottom:1px solid #e4e4e4;"
-    "text-align:right;}\n"
-    "th:first-child,td:first-child,td.text{text-align:left;}\n"
-    "th{background:#f4f4f4;}\n"
-    ".bar{display:inline-block;height:.8em;background:#4a7fb0;"
-    "vertical-align:middle;margin-left:.5em;}\n"
-    ".headline td{font-size:1.3em;font-weight:bold;}\n"
-    ".ok{color:#1a7f37;}.bad{color:#b00020;}\n";
+    "body{font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;"
+    "margin:1.5em auto;max-width:60em;padding:0 1em;color:#1b1b1b;line-height:1.45;}\n"
+    "h1{font-size:1.7em;margin-bottom:.2em;}h2{margin-top:2em;border-bottom:2px solid #0072B2;"
+    "padding-bottom:.15em;}h3{margin-top:1.6em;}h4{margin:1.2em 0 .3em;}\n"
+    ".sub{color:#555;margin-top:0;}\n"
+    "nav ul{columns:2;padding-left:1.2em;}\n"
+    "table{border-collapse:collapse;margin:.5em 0 1.2em;font-size:.95em;}\n"
+    "caption{text-align:left;font-weight:bold;padding:.3em 0;}\n"
+    "th,td{padding:.2em .6em;border-bottom:1px solid #e1e1e1;text-align:right;"
+    "vertical-align:top;}\n"
+    "th:first-child,td:first-child,.text,th.text{text-align:left;}\n"
+    "thead th{background:#f1f4f8;white-space:nowrap;}\n"
+    "table.data{font-size:.85em;}\n"
+    "table.headline td.num{font-size:1.25em;font-weight:bold;}\n"
+    "figure{margin:1em 0 1.5em;}figcaption{font-weight:bold;margin-bottom:.3em;}\n"
+    "svg.chart{max-width:100%;height:auto;display:block;}\n"
+    ".note{color:#555;font-size:.9em;}\n"
+    "details.data{margin:-.8em 0 1.2em;}details.data summary{cursor:pointer;color:#0b5394;"
+    "font-size:.9em;}\n"
+    ".up{color:#1a7f37;}.down{color:#b00020;}\n"
+    ".ok{color:#1a7f37;font-weight:bold;}.bad{color:#b00020;font-weight:bold;}\n"
+    ".refs{font-family:ui-monospace,monospace;font-size:.85em;text-align:left;}\n"
+    ".kpi{display:flex;flex-wrap:wrap;gap:1em;margin:1em 0;}\n"
+    ".kpi div{border:1px solid #d5dde6;border-radius:6px;padding:.6em 1em;min-width:11em;}\n"
+    ".kpi strong{display:block;font-size:1.6em;}\n"
+    "@media print{\n"
+    "body{max-width:none;margin:0;padding:0;font-size:10.5pt;color:#000;}\n"
+    "nav,details.data summary{display:none;}\n"
+    "details.data::details-content{content-visibility:visible;display:block;}\n"
+    "h2{break-before:page;}h2.first{break-before:auto;}\n"
+    "h2,h3,h4,figcaption,caption{break-after:avoid;}\n"
+    "figure,.kpi,table.small{break-inside:avoid;}\n"
+    "tr,td,th{break-inside:avoid;}thead{display:table-header-group;}\n"
+    "svg.chart{width:100%;max-height:24cm;}\n"
+    "a{color:inherit;text-decoration:none;}\n"
+    "}\n"
+    "@page{margin:1.5cm;}\n";
 
-/* Writes s with & < > " ' escaped. */
-static void html_put(FILE *f, const char *s)
+/* Everything a fetch could use is 'none'; inline styles are the only
+ * thing allowed. */
+static const char csp[] =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; font-src 'none'; "
+    "connect-src 'none'; script-src 'none'; object-src 'none'; frame-src 'none'; "
+    "base-uri 'none'; form-action 'none'";
+
+static void put_head(FILE *f, const json_t *summary)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f); break;
-        }
-    }
+    fputs("<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta http-equiv=\"Content-Security-Policy\" content=\"", f);
+    fputs(csp, f);
+    fputs("\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+          "<meta name=\"referrer\" content=\"no-referrer\">\n"
+          "<title>fairmatch round ", f);
+    fm_report_escape(f, fm_report_jstr(summary, "date"));
+    fputs(": work experience and mentoring</title>\n<style>\n", f);
+    fputs(css, f);
+    fputs("</style>\n</head>\n<body>\n", f);
 }
 
-static long long jint(const json_t *o, const char *key)
+static void put_title(FILE *f, const json_t *summary, const fm_report_context *ctx)
 {
-    return (long long)json_integer_value(json_object_get(o, key));
+    const char *date = fm_report_jstr(summary, "date");
+    fputs("<header>\n<h1>Work experience and mentoring: the round of ", f);
+    fm_report_escape(f, *date ? date : "(no date)");
+    fputs("</h1>\n<p class=\"sub\">", f);
+    if (ctx && ctx->round_id > 0) {
+        fprintf(f, "Round %lld", (long long)ctx->round_id);
+        if (ctx->previous.round_id > 0 && ctx->previous.rerun)
+            fprintf(f, ", a re-run of round %lld that kept its confirmed matches",
+                    (long long)ctx->previous.round_id);
+        fputs(". ", f);
+    } else {
+        fputs("Solved offline with <code>fairmatch solve</code>. ", f);
+    }
+    fputs("Policy: ", f);
+    fm_report_escape(f, fm_report_jstr(summary, "policy"));
+    fputs(". Every pupil is named only by the reference the school gave; the full results "
+          "are in placements.csv and mentors.csv beside this page.</p>\n</header>\n", f);
 }
 
-static double jnum(const json_t *o, const char *key)
+static const char *const toc[][2] = {
+    {"headline", "Headline"},
+    {"placements-charts", "Placements: charts"},
+    {"placements-unmatched", "Placements: pupils without one"},
+    {"mentors-charts", "Mentors: charts"},
+    {"mentors-unmatched", "Mentors: pupils without one"},
+    {"policy", "The policy in plain words"},
+    {"evidence", "Evidence that the result is the best possible"},
+    {"timings", "How long it took"},
+};
+
+static void put_toc(FILE *f)
 {
-    return json_number_value(json_object_get(o, key));
+    fputs("<nav aria-label=\"Contents\"><ul>\n", f);
+    for (size_t i = 0; i < sizeof toc / sizeof toc[0]; i++)
+        fprintf(f, "<li><a href=\"#%s\">%s</a></li>\n", toc[i][0], toc[i][1]);
+    fputs("</ul></nav>\n", f);
 }
 
-static const char *jstr(const json_t *o, const char *key)
+static void put_timings(FILE *f, const json_t *summary)
 {
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
-static void put_rate(FILE *f, double rate)
-{
-    if (rate < 0)
-        rate = 0;
-    if (rate > 1)
-        rate = 1;
-    fprintf(f, "<td>%.1f%%<span class=\"bar\" style=\"width:%.1fem\">"
-               "</span></td>", rate * 100.0, rate * 6.0);
-}
-
-/* The cells asked, eligible, placed, rate of one group. */
-static void put_group_cells(FILE *f, const json_t *g)
-{
-    fprintf(f, "<td>%lld</td><td>%lld</td><td>%lld</td>",
-            jint(g, "asked"), jint(g, "eligible"), jint(g, "placed"));
-    put_rate(f, jnum(g, "rate"));
-}
-
-static void put_group_header(FILE *f, const char *first, const char *second,
-                             const char *placed)
-{
-    fputs("<table>\n<tr><th>", f);
-    html_put(f, first);
-    fputs("</th>", f);
-    if (second) {
-        fputs("<th>", f);
-        html_put(f, second);
-        fputs("</th>", f);
-    }
-    fputs("<th>Asked</th><th>Eligible</th><th>", f);
-    html_put(f, placed);
-    fputs("</th><th>Rate</th></tr>\n", f);
-}
-
-static void put_side(FILE *f, const json_t *side, const char *title,
-                     const char *placed)
-{
-    const json_t *obj = json_object_get(side, "objective");
-    const json_t *tiers = json_object_get(side, "by_tier");
-    const json_t *schools = json_object_get(side, "by_school");
-    const json_t *gs = json_object_get(side, "by_gender_sector");
-    const json_t *util = json_object_get(side, "utility");
-    const json_t *hist = json_object_get(side, "rank_histogram");
-    const json_t *reasons = json_object_get(side, "reasons");
-    const json_t *by_rule = json_object_get(reasons, "no_eligible_by_rule");
-    const json_t *proof = json_object_get(side, "proof");
-    const json_t *levels = json_object_get(proof, "levels");
-    const char *key, *key2;
-    json_t *v, *v2;
-    size_t i;
-
-    fputs("<h2>", f);
-    html_put(f, title);
-    fputs("</h2>\n", f);
-
-    fputs("<table class=\"headline\">\n<tr><th>Tier 1 placed (n1)</th>"
-          "<th>Tier 2 placed (n2)</th><th>Tier 3 placed (n3)</th>"
-          "<th>Total utility (U)</th></tr>\n", f);
-    fprintf(f, "<tr><td>%lld</td><td>%lld</td><td>%lld</td><td>%lld</td>"
-               "</tr>\n</table>\n",
-            jint(obj, "n1"), jint(obj, "n2"), jint(obj, "n3"),
-            jint(obj, "utility"));
-    fprintf(f, "<p>%lld students asked, %lld had at least one eligible "
-               "choice, %lld were matched; %lld eligible pairs.</p>\n",
-            jint(side, "asked"), jint(side, "eligible"),
-            jint(side, "matched"), jint(side, "candidates"));
-
-    fputs("<h3>By tier</h3>\n", f);
-    put_group_header(f, "Tier", NULL, placed);
-    json_object_foreach((json_t *)tiers, key, v) {
-        fputs("<tr><td>", f);
-        html_put(f, key);
-        fputs("</td>", f);
-        put_group_cells(f, v);
-        fputs("</tr>\n", f);
-    }
-    fputs("</table>\n", f);
-
-    fputs("<h3>By school</h3>\n", f);
-    put_group_header(f, "School", "Name", placed);
-    json_object_foreach((json_t *)schools, key, v) {
-        fputs("<tr><td>", f);
-        html_put(f, key);
-        fputs("</td><td class=\"text\">", f);
-        html_put(f, jstr(v, "name"));
-        fputs("</td>", f);
-        put_group_cells(f, v);
-        fputs("</tr>\n", f);
-    }
-    fputs("</table>\n", f);
-
-    fputs("<h3>By gender and sector</h3>\n", f);
-    put_group_header(f, "Gender", "Sector", placed);
-    json_object_foreach((json_t *)gs, key, v) {
-        json_object_foreach(v, key2, v2) {
-            fputs("<tr><td>", f);
-            html_put(f, key);
-            fputs("</td><td class=\"text\">", f);
-            html_put(f, key2);
-            fputs("</td>", f);
-            put_group_cells(f, v2);
-            fputs("</tr>\n", f);
-        }
-    }
-    fputs("</table>\n", f);
-
-    fputs("<h3>Rank of the match and utility</h3>\n<table>\n"
-          "<tr><th>Rank</th><th>Students</th></tr>\n", f);
-    json_object_foreach((json_t *)hist, key, v) {
-        fputs("<tr><td>", f);
-        html_put(f, key);
-        fprintf(f, "</td><td>%lld</td></tr>\n",
-                (long long)json_integer_value(v));
-    }
-    fprintf(f, "</table>\n<p>Total utility %lld, mean %.1f per matched "
-               "student.</p>\n", jint(util, "total"), jnum(util, "mean"));
-
-    fputs("<h3>Why students are unmatched</h3>\n<table>\n"
-          "<tr><th>Reason</th><th>Students</th></tr>\n", f);
-    fprintf(f, "<tr><td>outcompeted (every eligible choice full or "
-               "reserved)</td><td>%lld</td></tr>\n",
-            jint(reasons, "outcompeted"));
-    fprintf(f, "<tr><td>no eligible choice</td><td>%lld</td></tr>\n",
-            jint(reasons, "no_eligible"));
-    json_object_foreach((json_t *)by_rule, key, v) {
-        fputs("<tr><td>&nbsp;&nbsp;ruled out mostly by ", f);
-        html_put(f, key);
-        fprintf(f, "</td><td>%lld</td></tr>\n",
-                (long long)json_integer_value(v));
-    }
-    fputs("</table>\n", f);
-
-    fputs("<h3>Proof of optimality</h3>\n<p>Method: ", f);
-    html_put(f, jstr(proof, "method"));
-    fputs(".</p>\n<table>\n<tr><th>Level</th><th>What</th><th>Achieved</th>"
-          "<th>Proven bound</th></tr>\n", f);
-    json_array_foreach(levels, i, v) {
-        fprintf(f, "<tr><td>%lld</td><td class=\"text\">", jint(v, "level"));
-        html_put(f, jstr(v, "name"));
-        fprintf(f, "</td><td>%lld</td><td>%lld</td></tr>\n",
-                jint(v, "value"), jint(v, "bound"));
-    }
-    fputs("</table>\n<p>", f);
-    if (json_is_true(json_object_get(proof, "optimal")))
-        fputs("<span class=\"ok\">Optimal: every level reaches its bound."
-              "</span>", f);
-    else
-        fputs("<span class=\"bad\">Not proven optimal: some level is below "
-              "its bound.</span>", f);
-    if (json_is_true(json_object_get(proof, "certificate_checked")))
-        fputs(" The certificate was checked independently.", f);
-    else
-        fputs(" <span class=\"bad\">The certificate was not checked."
-              "</span>", f);
-    fputs("</p>\n", f);
-}
-
-int fm_report_html_write(FILE *f, const json_t *summary, fm_error *err)
-{
-    const json_t *counts = json_object_get(summary, "counts");
+    static const char *const keys[][2] = {
+        {"read_s", "Reading"}, {"candidates_s", "Finding eligible pairs"},
+        {"solve_s", "Solving"}, {"check_s", "Checking the proof"},
+        {"write_s", "Writing the results"}, {"total_s", "Total"}};
     const json_t *t = json_object_get(summary, "timings");
-    const char *date = jstr(summary, "date");
+    const json_t *rss = json_object_get(summary, "peak_rss_mb");
+
+    fputs("<section id=\"timings\">\n<h2>How long it took</h2>\n", f);
+    if (!json_is_object(t)) {
+        fputs("<p>No timings were recorded for this round.</p>\n</section>\n", f);
+        return;
+    }
+    fputs("<table class=\"small\">\n<thead><tr><th>Step</th><th>Seconds</th></tr></thead>"
+          "\n<tbody>\n", f);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        fprintf(f, "<tr><td>%s</td><td>%.3f</td></tr>\n", keys[i][1],
+                json_number_value(json_object_get(t, keys[i][0])));
+    fputs("</tbody>\n</table>\n", f);
+    if (json_is_number(rss))
+        fprintf(f, "<p class=\"note\">Peak memory: %.0f MiB.</p>\n", json_number_value(rss));
+    fputs("</section>\n", f);
+}
+
+int fm_report_html_write(FILE *f, const json_t *summary, const fm_region *r,
+                         const fm_result *res, const fm_report_context *ctx, fm_error *err)
+{
+    fm_report_side_rows rows[2];
+    fm_report_side sides[2] = {
+        {"placements", "Placements", "placement", "placed", "Placed", NULL, NULL, NULL, NULL,
+         NULL},
+        {"mentors", "Mentors", "mentor", "matched", "Matched", NULL, NULL, NULL, NULL, NULL},
+    };
+    int rc = 0;
 
     assert(f && summary);
-    errno = 0;
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-          "<meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width\">\n"
-          "<title>fairmatch round ", f);
-    html_put(f, date);
-    fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", css);
-    fputs("<h1>fairmatch round ", f);
-    html_put(f, date);
-    fputs("</h1>\n<p>Policy: ", f);
-    html_put(f, jstr(summary, "policy"));
-    fputs("</p>\n", f);
-
-    fputs("<h2>Region</h2>\n<table>\n<tr><th>Students</th><th>Schools</th>"
-          "<th>Placements</th><th>Seats</th><th>Mentors</th></tr>\n", f);
-    fprintf(f, "<tr><td>%lld</td><td>%lld</td><td>%lld</td><td>%lld</td>"
-               "<td>%lld</td></tr>\n</table>\n",
-            jint(counts, "students"), jint(counts, "schools"),
-            jint(counts, "placements"), jint(counts, "seats"),
-            jint(counts, "mentors"));
-
-    put_side(f, json_object_get(summary, "placements"), "Placements",
-             "Placed");
-    put_side(f, json_object_get(summary, "mentors"), "Mentors", "Matched");
-
-    fputs("<h2>Timings</h2>\n", f);
-    if (json_is_object(t)) {
-        fputs("<table>\n<tr><th>Read</th><th>Candidates</th><th>Solve</th>"
-              "<th>Check</th><th>Write</th><th>Total</th>"
-              "<th>Peak memory</th></tr>\n", f);
-        fprintf(f, "<tr><td>%.3f s</td><td>%.3f s</td><td>%.3f s</td>"
-                   "<td>%.3f s</td><td>%.3f s</td><td>%.3f s</td>"
-                   "<td>%.1f MiB</td></tr>\n</table>\n",
-                jnum(t, "read_s"), jnum(t, "candidates_s"),
-                jnum(t, "solve_s"), jnum(t, "check_s"), jnum(t, "write_s"),
-                jnum(t, "total_s"), jnum(summary, "peak_rss_mb"));
-    } else {
-        fputs("<p>Not recorded.</p>\n", f);
+    memset(rows, 0, sizeof rows);
+    for (int k = 0; k < 2; k++) {
+        fm_report_side *s = &sides[k];
+        s->json = json_object_get(summary, s->key);
+        if (ctx && ctx->previous.round_id > 0)
+            s->before = k == 0 ? &ctx->previous.placements : &ctx->previous.mentors;
+        if (r && res) {
+            s->r = r;
+            s->res = k == 0 ? &res->placements : &res->mentors;
+            rc = fm_report_rows_count(&rows[k], r, s->res, FM_REPORT_LIST_PER_GROUP, err);
+            if (rc != 0)
+                goto done;
+            s->rows = &rows[k];
+        }
     }
-    fputs("</body>\n</html>\n", f);
 
+    errno = 0;
+    put_head(f, summary);
+    put_title(f, summary, ctx);
+    put_toc(f);
+    fm_report_headline_write(f, summary, ctx, sides, 2);
+    for (int k = 0; k < 2; k++) {
+        fm_report_charts_write(f, &sides[k]);
+        fm_report_unmatched_write(f, &sides[k]);
+    }
+    fm_report_policy_write(f, summary);
+    fm_report_evidence_write(f, sides, 2);
+    put_timings(f, summary);
+    fputs("<footer><p class=\"note\">Made by fairmatch. This page is self-contained: it "
+          "loads nothing from anywhere.</p></footer>\n</body>\n</html>\n", f);
     if (fflush(f) != 0 || ferror(f))
-        return fm_error_set(err, FM_EIO, "cannot write: %s",
-                            strerror(errno ? errno : EIO));
-    return 0;
+        rc = fm_error_set(err, FM_EIO, "cannot write: %s", strerror(errno ? errno : EIO));
+done:
+    fm_report_rows_free(&rows[0]);
+    fm_report_rows_free(&rows[1]);
+    return rc;
 }

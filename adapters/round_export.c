@@ -296,7 +296,7 @@ out:
 }
 
 int fm_round_export_write(fm_round_export *x, const char *outdir, const json_t *summary,
-                          fm_error *err)
+                          const fm_report_context *ctx, fm_error *err)
 {
     fm_region region;
     fm_result result;
@@ -308,7 +308,7 @@ int fm_round_export_write(fm_round_export *x, const char *outdir, const json_t *
         err->file[0] = '\0';
     rc = build(x, &region, &result, err);
     if (rc == 0)
-        rc = fm_round_write_with_summary(outdir, &region, &result, summary, err);
+        rc = fm_round_write_with_summary(outdir, &region, &result, summary, ctx, err);
     fm_result_free(&result);
     fm_region_free(&region);
     return rc;

@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "error.h"
+#include "report_html.h"
 
 /* One row of OUT/placements.csv or OUT/mentors.csv, as the daemon lists it.
  * Strings are borrowed for the call (copied); NULL reads as "". */
@@ -53,14 +54,15 @@ size_t fm_round_export_count(const fm_round_export *x);
 
 /* Writes outdir/placements.csv and outdir/mentors.csv from the rows, and,
  * when summary is not NULL, outdir/report.html and outdir/summary.json from
- * it (fm_report_html_write, fm_summary_json_write).  As fm_round_write():
+ * it (fm_report_html_write with the rows and ctx, which may be NULL;
+ * fm_summary_json_write).  As fm_round_write():
  * outdir is created if missing (mode 0755, parents too), each file goes to
  * a temporary name and is renamed into place only when all are complete,
  * summary.json last.  FM_EINVAL for a student listed twice on one side or
  * with two different schools or tiers; FM_EIO (path in err->file),
  * FM_ENOMEM.  On failure no final name is touched. */
 int fm_round_export_write(fm_round_export *x, const char *outdir, const json_t *summary,
-                          fm_error *err);
+                          const fm_report_context *ctx, fm_error *err);
 
 void fm_round_export_free(fm_round_export *x);
 

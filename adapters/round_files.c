@@ -171,7 +171,8 @@ typedef json_t *(*summary_fn)(void *ctx, fm_error *err);
 /* The whole job of fm_round_write and fm_round_write_with_summary: with
  * make == NULL only the two CSV files are written. */
 static int write_round(const char *outdir, const fm_region *r, const fm_result *res,
-                       summary_fn make, void *ctx, fm_error *err)
+                       summary_fn make, void *ctx, const fm_report_context *report,
+                       fm_error *err)
 {
     out_file files[N_FILES];
     int n_files = make ? N_FILES : F_REPORT;
@@ -217,7 +218,8 @@ static int write_round(const char *outdir, const fm_region *r, const fm_result *
             goto done;
         }
         errno = 0;
-        rc = name_file(fm_report_html_write(files[F_REPORT].f, summary, err),
+        rc = name_file(fm_report_html_write(files[F_REPORT].f, summary, r, res,
+                                            report, err),
                        &files[F_REPORT], err);
         if (rc == 0)
             rc = close_tmp(&files[F_REPORT], err);
@@ -290,7 +292,7 @@ int fm_round_write(const char *outdir, const fm_region *r,
                    const fm_round_timing *timing, fm_error *err)
 {
     solved_round sr = { r, params, res, timing, now_s() };
-    return write_round(outdir, r, res, summary_of_solved, &sr, err);
+    return write_round(outdir, r, res, summary_of_solved, &sr, NULL, err);
 }
 
 static json_t *given_summary(void *ctx, fm_error *err)
@@ -301,10 +303,10 @@ static json_t *given_summary(void *ctx, fm_error *err)
 
 int fm_round_write_with_summary(const char *outdir, const fm_region *r,
                                 const fm_result *res, const json_t *summary,
-                                fm_error *err)
+                                const fm_report_context *ctx, fm_error *err)
 {
     return write_round(outdir, r, res, summary ? given_summary : NULL,
-                       (void *)summary, err);
+                       (void *)summary, ctx, err);
 }
 
 int fm_round_file_write(const char *outdir, const char *name, fm_round_file_fn write,

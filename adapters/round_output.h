@@ -32,6 +32,7 @@
 
 #include "error.h"
 #include "region.h"
+#include "report_html.h"
 #include "solver.h"
 
 /* How long the phases of a round took, in seconds, and the peak resident
@@ -55,11 +56,13 @@ int fm_round_write(const char *outdir, const fm_region *r,
                    const fm_round_timing *timing, fm_error *err);
 
 /* The same with a summary already made (e.g. stored by the daemon): writes
- * it as summary.json and renders report.html from it; with summary NULL
- * only placements.csv and mentors.csv.  Same guarantees as fm_round_write. */
+ * it as summary.json and renders report.html from it, r and res and ctx
+ * (the round's id and the previous round; NULL: offline); with summary
+ * NULL only placements.csv and mentors.csv.  Same guarantees as
+ * fm_round_write. */
 int fm_round_write_with_summary(const char *outdir, const fm_region *r,
                                 const fm_result *res, const json_t *summary,
-                                fm_error *err);
+                                const fm_report_context *ctx, fm_error *err);
 
 /* placements.csv: header, then one row per student who asked for a
  * placement, in region order.  LF line ends. */
@@ -98,10 +101,7 @@ int fm_summary_infeasible_write(const char *outdir, const fm_round_params *param
  * 10 significant digits, a final LF.  FM_EIO. */
 int fm_summary_json_write(FILE *f, const json_t *summary, fm_error *err);
 
-/* Renders a summary (as built by fm_summary_json_new) as a self-contained
- * HTML page: inline CSS, no scripts, no network; every string from the
- * input is HTML-escaped.  Missing keys render as 0 / blank.  FM_EIO. */
-int fm_report_html_write(FILE *f, const json_t *summary, fm_error *err);
+/* report.html: fm_report_html_write(), report_html.h. */
 
 /* Writes one file, outdir/name, with the same guarantees as fm_round_write
  * (outdir created, a temporary name renamed into place only when write

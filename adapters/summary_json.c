@@ -415,6 +415,18 @@ static json_t *date_json(const fm_round_params *params)
     return json_string(buf);
 }
 
+/* The options the round was run with (policy_file.h), for the report. */
+static json_t *options_json(const fm_round_params *params)
+{
+    json_t *o = json_object();
+    if (o && set(o, "time_limit_seconds",
+                 json_real(params ? params->time_limit_seconds : 0.0))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 /* Seconds per solver phase of one side. */
 static json_t *phase_json(const fm_side_result *sr)
 {
@@ -461,7 +473,7 @@ int fm_summary_json_new(const fm_region *r, const fm_round_params *params,
     side_stats sp = {0}, sm = {0};
     size_t *school_order = NULL, *sector_order = NULL;
     json_t *o = NULL, *counts = NULL;
-    int64_t seats = 0;
+    int64_t seats = 0, reserved = 0, with_reserve = 0;
     int rc, bad;
 
     assert(r && res && out);
@@ -478,8 +490,13 @@ int fm_summary_json_new(const fm_region *r, const fm_round_params *params,
         goto done;
     }
 
-    for (size_t i = 0; i < r->n_placements; i++)
-        seats += r->placements[i].capacity;
+    for (size_t i = 0; i < r->n_placements; i++) {
+        const fm_placement *p = &r->placements[i];
+        int64_t held = (int64_t)p->capacity * p->reserve_pct / 100; /* policy.md's R */
+        seats += p->capacity;
+        reserved += held;
+        with_reserve += held > 0;
+    }
 
     o = json_object();
     counts = json_object();
@@ -491,7 +508,10 @@ int fm_summary_json_new(const fm_region *r, const fm_round_params *params,
     bad |= set_int(counts, "seats", seats);
     bad |= set_int(counts, "mentors", (int64_t)r->n_mentors);
     bad |= set_int(counts, "schools", (int64_t)r->n_schools);
+    bad |= set_int(counts, "placements_with_reserve", with_reserve);
+    bad |= set_int(counts, "reserved_seats", reserved);
     bad |= set(o, "counts", counts);
+    bad |= set(o, "options", options_json(params));
     bad |= set(o, "placements", side_json(r, &res->placements, &sp, 1,
                                           school_order, sector_order));
     bad |= set(o, "mentors", side_json(r, &res->mentors, &sm, 0,

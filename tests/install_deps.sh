@@ -9,6 +9,7 @@ packages=(
   libglpk-dev libsqlite3-dev libuv1-dev libinih-dev
   libprotobuf-c-dev protobuf-c-compiler libsodium-dev
   libcmocka-dev liblemon-dev python3-protobuf protobuf-compiler time
+  chromium
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -113,6 +113,8 @@ for side in ("placements", "mentors"):
     assert a[side]["objective"] == b[side]["objective"], (side, a[side]["objective"], b[side]["objective"])
 ' "$tmp/out/summary.json" "$tmp/ref/summary.json"
 check "report.html is a page" grep -q '</html>' "$tmp/out/report.html"
+check "report.html of the first round says there is no previous round" \
+  grep -q "Round $id is the first finished round" "$tmp/out/report.html"
 check "no temporary files left in OUT" test -z "$(ls -A "$tmp/out" | grep -v -x -e placements.csv -e mentors.csv -e summary.json -e report.html)"
 
 # Scope: a school token sees only its own pupils.
@@ -193,6 +195,18 @@ check "the confirmed match is kept by the rerun: $kept" \
   sh -c "test -n '$kept' && test '${kept%,*}' = '${old_row%,*}' && test '${kept##*,}' = confirmed"
 FAIRMATCH_TOKEN=$school "$fm" round rerun "$id" >/dev/null 2>&1; rc=$?
 check "a school may not rerun a round: exit 1 (got $rc)" test $rc -eq 1
+# report.html compares a re-run with the round it re-ran, and any other
+# round with the last finished round before it.
+"$fm" round export "${rerun:-0}" --out "$tmp/rerun-out" >/dev/null 2>&1
+check "the re-run's report.html compares with round $id, which it re-ran" \
+  sh -c "grep -q 'a re-run of round $id' '$tmp/rerun-out/report.html' &&
+         grep -q '<th>Round $id</th><th>Change</th>' '$tmp/rerun-out/report.html'"
+"$fm" round run --date $date >"$tmp/run3.out" 2>&1
+third=$(sed -n 's/^round \([0-9]*\): .*/\1/p' "$tmp/run3.out" | head -n 1)
+"$fm" round export "${third:-0}" --out "$tmp/third-out" >/dev/null 2>&1
+check "a new round's report.html compares with the last finished round ($rerun)" \
+  grep -q "Compared with round ${rerun:-none} of $date, the last finished round before" \
+  "$tmp/third-out/report.html"
 
 for c in status import round "round run" "round show" "round export" "round list" \
          "round assignments" "round rerun" withdraw; do

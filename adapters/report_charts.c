@@ -72,12 +72,38 @@ static void bars_table(FILE *f, const fm_report_side *s, const fm_svg_chart *c,
     fputs("</tbody>\n</table>\n</details>\n", f);
 }
 
+/* One chart of the side: its figure (id "KEY-what", caption = title) and
+ * the table of its numbers; columns draws a histogram, else bars. */
+typedef struct chart_spec {
+    const char *what, *title, *desc;
+    int columns;
+    const char *group_head, *label_head, *count_head; /* as bars_table; no label_head:
+                                                       * no table */
+} chart_spec;
+
+static void put_chart(FILE *f, const fm_report_side *s, const chart_spec *spec,
+                      const fm_svg_bar *bars, size_t n, const char *const *series,
+                      size_t n_series)
+{
+    char id[48];
+    snprintf(id, sizeof id, "%s-%s", s->key, spec->what);
+    fm_svg_chart c = {id, spec->title, spec->desc, bars, n, series, n_series};
+    figure_open(f, s, spec->what, spec->title);
+    if (spec->columns)
+        fm_svg_columns_write(f, &c);
+    else
+        fm_svg_hbars_write(f, &c);
+    fputs("</figure>\n", f);
+    if (spec->label_head)
+        bars_table(f, s, &c, spec->group_head, spec->label_head, spec->count_head);
+}
+
 static void tier_chart(FILE *f, const fm_report_side *s)
 {
     static const char *const labels[3] = {"Tier 1", "Tier 2", "Tier 3"};
     const json_t *tiers = json_object_get(s->json, "by_tier");
     fm_svg_bar bars[3];
-    char id[48], title[96];
+    char title[96];
     memset(bars, 0, sizeof bars);
     for (int t = 0; t < 3; t++) {
         char tk[2] = {(char)('1' + t), '\0'};
@@ -86,14 +112,10 @@ static void tier_chart(FILE *f, const fm_report_side *s)
         bars[t].count = fm_report_jint(g, "placed");
         bars[t].total = fm_report_jint(g, "asked");
     }
-    snprintf(id, sizeof id, "%s-tier", s->key);
     snprintf(title, sizeof title, "Share of pupils %s, by tier", s->placed);
-    fm_svg_chart c = {id, title, "One bar per tier: the share of the pupils who asked who "
-                      "were given one.", bars, 3, NULL, 0};
-    figure_open(f, s, "tier", title);
-    fm_svg_hbars_write(f, &c);
-    fputs("</figure>\n", f);
-    bars_table(f, s, &c, NULL, "Tier", NULL);
+    chart_spec spec = {"tier", title, "One bar per tier: the share of the pupils who asked "
+                       "who were given one.", 0, NULL, "Tier", NULL};
+    put_chart(f, s, &spec, bars, 3, NULL, 0);
 }
 
 static void school_table(FILE *f, const fm_report_side *s, const json_t *schools)
@@ -125,21 +147,17 @@ static void school_chart(FILE *f, const fm_report_side *s)
     size_t n = json_object_size(schools), i = 0;
     int many = n > FM_REPORT_SCHOOL_BARS_MAX;
     fm_svg_bar *bars = calloc(many ? 10 : (n ? n : 1), sizeof *bars);
-    char id[48], title[96];
+    char title[96];
     const char *ref;
     json_t *g;
 
-    snprintf(id, sizeof id, "%s-school", s->key);
-    if (many)
-        snprintf(title, sizeof title, "Schools by their share of pupils %s", s->placed);
-    else
-        snprintf(title, sizeof title, "Share of pupils %s, by school", s->placed);
-    figure_open(f, s, "school", title);
-    fm_svg_chart c = {id, title, many ? "One column per band of rates: how many schools "
-                      "had that share of their pupils who asked given one."
-                      : "One bar per school: the share of its pupils who asked who were "
-                        "given one.", bars, 0, NULL, 0};
-    if (bars && many) {
+    snprintf(title, sizeof title, many ? "Schools by their share of pupils %s"
+                                       : "Share of pupils %s, by school", s->placed);
+    if (!bars) {
+        figure_open(f, s, "school", title);
+        fputs("<p class=\"note\">(The chart could not be drawn: out of memory.)</p>\n"
+              "</figure>\n", f);
+    } else if (many) {
         for (int b = 0; b < 10; b++)
             bars[b].label = bands[b];
         json_object_foreach((json_t *)schools, ref, g) {
@@ -147,9 +165,11 @@ static void school_chart(FILE *f, const fm_report_side *s)
             int b = asked > 0 ? (int)(10 * fm_report_jint(g, "placed") / asked) : 0;
             bars[b < 0 ? 0 : b > 9 ? 9 : b].count++;
         }
-        c.n_bars = 10;
-        fm_svg_columns_write(f, &c);
-    } else if (bars) {
+        chart_spec spec = {"school", title, "One column per band of rates: how many schools "
+                           "had that share of their pupils who asked given one.", 1, NULL,
+                           "Share of pupils", "Schools"};
+        put_chart(f, s, &spec, bars, 10, NULL, 0);
+    } else {
         json_object_foreach((json_t *)schools, ref, g) {
             const char *name = fm_report_jstr(g, "name");
             bars[i].label = *name ? name : ref;
@@ -157,15 +177,11 @@ static void school_chart(FILE *f, const fm_report_side *s)
             bars[i].total = fm_report_jint(g, "asked");
             i++;
         }
-        c.n_bars = i;
-        fm_svg_hbars_write(f, &c);
-    } else {
-        fm_svg_hbars_write(f, &c);
-        fputs("<p class=\"note\">(The chart could not be drawn: out of memory.)</p>\n", f);
+        /* no table of its own: the table of every school follows */
+        chart_spec spec = {"school", title, "One bar per school: the share of its pupils who "
+                           "asked who were given one.", 0, NULL, NULL, NULL};
+        put_chart(f, s, &spec, bars, i, NULL, 0);
     }
-    fputs("</figure>\n", f);
-    if (many && bars)
-        bars_table(f, s, &c, NULL, "Share of pupils", "Schools");
     school_table(f, s, schools);
     free(bars);
 }
@@ -183,7 +199,7 @@ static void gender_sector_chart(FILE *f, const fm_report_side *s)
     size_t n_pairs = 0, n_sectors = 0, n_bars = 0;
     const char **sectors;
     fm_svg_bar *bars;
-    char id[48], title[96];
+    char title[96];
     const char *key, *sec;
     json_t *v, *g;
 
@@ -191,9 +207,7 @@ static void gender_sector_chart(FILE *f, const fm_report_side *s)
         n_pairs += json_object_size(v);
     sectors = malloc((n_pairs ? n_pairs : 1) * sizeof *sectors);
     bars = calloc(n_pairs ? n_pairs : 1, sizeof *bars);
-    snprintf(id, sizeof id, "%s-gender-sector", s->key);
     snprintf(title, sizeof title, "Share of pupils %s, by sector and gender", s->placed);
-    figure_open(f, s, "gender-sector", title);
     if (sectors && bars) {
         json_object_foreach((json_t *)gs, key, v)
             json_object_foreach(v, sec, g)
@@ -215,13 +229,11 @@ static void gender_sector_chart(FILE *f, const fm_report_side *s)
             }
         }
     }
-    fm_svg_chart c = {id, title, "One group of bars per sector, one bar per gender: the "
-                      "share of those who asked who were given one. A pupil given one counts "
-                      "in its sector, a pupil without one in their first choice.", bars,
-                      n_bars, gender_legend, N_GENDERS};
-    fm_svg_hbars_write(f, &c);
-    fputs("</figure>\n", f);
-    bars_table(f, s, &c, "Sector", "Gender", NULL);
+    chart_spec spec = {"gender-sector", title, "One group of bars per sector, one bar per "
+                       "gender: the share of those who asked who were given one. A pupil given "
+                       "one counts in its sector, a pupil without one in their first choice.",
+                       0, "Sector", "Gender", NULL};
+    put_chart(f, s, &spec, bars, n_bars, gender_legend, N_GENDERS);
     free(sectors);
     free(bars);
 }
@@ -232,31 +244,27 @@ static void rank_chart(FILE *f, const fm_report_side *s)
                                           "4th choice", "5th choice"};
     const json_t *hist = json_object_get(s->json, "rank_histogram");
     fm_svg_bar bars[5];
-    char id[48], title[96];
+    char title[96];
     memset(bars, 0, sizeof bars);
     for (int k = 0; k < 5; k++) {
         char rk[2] = {(char)('1' + k), '\0'};
         bars[k].label = labels[k];
         bars[k].count = (int64_t)json_integer_value(json_object_get(hist, rk));
     }
-    snprintf(id, sizeof id, "%s-rank", s->key);
     snprintf(title, sizeof title, "Which of their sectors the pupils %s got", s->placed);
-    fm_svg_chart c = {id, title, "One column per rank: how many pupils were given a match "
-                      "in the sector they listed first, second, and so on.", bars, 5, NULL, 0};
-    figure_open(f, s, "rank", title);
-    fm_svg_columns_write(f, &c);
-    fputs("</figure>\n", f);
-    bars_table(f, s, &c, NULL, "Sector received", "Pupils");
+    chart_spec spec = {"rank", title, "One column per rank: how many pupils were given a match "
+                       "in the sector they listed first, second, and so on.", 1, NULL,
+                       "Sector received", "Pupils"};
+    put_chart(f, s, &spec, bars, 5, NULL, 0);
 }
 
 static void distance_chart(FILE *f, const fm_report_side *s)
 {
     fm_svg_bar bars[FM_REPORT_DIST_BANDS];
-    char id[48], title[96];
-    snprintf(id, sizeof id, "%s-distance", s->key);
+    char title[96];
     snprintf(title, sizeof title, "How far the pupils %s travel", s->placed);
-    figure_open(f, s, "distance", title);
     if (!s->rows) {
+        figure_open(f, s, "distance", title);
         fputs("<p>The pupils' rows were not available, so the distances cannot be "
               "shown.</p>\n</figure>\n", f);
         return;
@@ -267,12 +275,10 @@ static void distance_chart(FILE *f, const fm_report_side *s)
                             ? "online" : fm_report_dist_labels[b];
         bars[b].count = s->rows->dist[b];
     }
-    fm_svg_chart c = {id, title, "One column per band of great-circle distance from home "
-                      "to the match; the last column counts virtual placements or online "
-                      "mentors.", bars, FM_REPORT_DIST_BANDS, NULL, 0};
-    fm_svg_columns_write(f, &c);
-    fputs("</figure>\n", f);
-    bars_table(f, s, &c, NULL, "Distance", "Pupils");
+    chart_spec spec = {"distance", title, "One column per band of great-circle distance from "
+                       "home to the match; the last column counts virtual placements or online "
+                       "mentors.", 1, NULL, "Distance", "Pupils"};
+    put_chart(f, s, &spec, bars, FM_REPORT_DIST_BANDS, NULL, 0);
 }
 
 void fm_report_charts_write(FILE *f, const fm_report_side *s)

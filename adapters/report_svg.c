@@ -147,24 +147,27 @@ static int group_starts(const fm_svg_chart *c, size_t i)
     return i == 0 || !c->bars[i - 1].group || strcmp(c->bars[i - 1].group, g) != 0;
 }
 
+/* The chart's id with a suffix, then after, escaped. */
+static void put_id(FILE *f, const fm_svg_chart *c, const char *suffix, const char *after)
+{
+    fm_report_escape(f, c->id);
+    fputs(suffix, f);
+    fputs(after, f);
+}
+
 static void open_svg(FILE *f, const fm_svg_chart *c, int height)
 {
     fprintf(f, "<svg class=\"chart\" role=\"img\" "
                "viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
                "font-family=\"sans-serif\" font-size=\"11\" "
                "aria-labelledby=\"", WIDTH, height, WIDTH, height);
-    fm_report_escape(f, c->id);
-    fputs("-t ", f);
-    fm_report_escape(f, c->id);
-    fputs("-d\" id=\"", f);
-    fm_report_escape(f, c->id);
-    fputs("\">\n<title id=\"", f);
-    fm_report_escape(f, c->id);
-    fputs("-t\">", f);
+    put_id(f, c, "-t ", "");
+    put_id(f, c, "-d", "\" id=\"");
+    put_id(f, c, "", "\">\n<title id=\"");
+    put_id(f, c, "-t", "\">");
     fm_report_escape(f, c->title);
     fputs("</title>\n<desc id=\"", f);
-    fm_report_escape(f, c->id);
-    fputs("-d\">", f);
+    put_id(f, c, "-d", "\">");
     fm_report_escape(f, c->desc);
     fputs("</desc>\n", f);
 }

@@ -123,7 +123,8 @@ int fm_report_rows_count(fm_report_side_rows *out, const fm_region *r,
         order[n].ref = slot < r->n_schools ? r->schools[slot].ref : "";
         n++;
     }
-    qsort(order, n, sizeof *order, by_key_then_school);
+    if (n > 0) /* order is NULL then */
+        qsort(order, n, sizeof *order, by_key_then_school);
     for (size_t g = 0; g < n; g++) {
         size_t slot = order[g].slot, c = (size_t)order[g].key * row_len + slot;
         fm_report_group *grp = &out->groups[g];

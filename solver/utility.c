@@ -107,6 +107,13 @@ static int64_t price(network *n, const fm_pools *p, int64_t *pot)
     int32_t nodes = fm_mcf_node_count(n->mcf);
     for (int32_t v = 0; v < nodes; v++)
         pot[v] = fm_mcf_potential(n->mcf, v);
+    /* Pairs come by utility descending, so 500 - u + pot_s - max_pool is a
+     * lower bound on the reduced cost of every later pair of the student:
+     * once it cannot beat what is kept, the rest is skipped. */
+    int64_t max_pool = INT64_MIN;
+    for (int32_t q = 0; q < p->n_pools; q++)
+        if (pot[FM_UNODE_POOL(p, q)] > max_pool)
+            max_pool = pot[FM_UNODE_POOL(p, q)];
     for (int32_t s = 0; s < p->n_students; s++) {
         if (c->start[s + 1] == c->start[s])
             continue;
@@ -115,6 +122,9 @@ static int64_t price(network *n, const fm_pools *p, int64_t *pot)
         int64_t best_e[PRICE_PAIRS], best_rc[PRICE_PAIRS];
         int n_best = 0;
         for (int64_t e = 2 * c->start[s]; e < 2 * c->start[s + 1]; e++) {
+            int64_t bound = FM_UTILITY_MAX - c->utility[e >> 1] + pot_s - max_pool;
+            if (bound >= 0 || (n_best == PRICE_PAIRS && bound >= best_rc[n_best - 1]))
+                break;
             int32_t q = fm_pools_edge_pool(p, e, tier);
             if (q < 0 || (n->in_net[e >> 1] & (1u << (e & 1))))
                 continue;

@@ -7,7 +7,11 @@
  * Normal case: every level's value equals its bound, and the page says the
  * result is the best possible.  A level whose bound is above its value
  * (possible only if a time limit stopped a solve, or a summary was edited)
- * is named, with the gap, in red and in words.  Failure: none; a summary
+ * is named, with the gap, in red and in words.  A side solved under extra
+ * constraints (summary "constrained", solved as an LP/MIP) shows instead
+ * each level's value, bound, gap and how it was settled, what the
+ * constraints cost against the plain optimum, and which constraints are
+ * tight (at most FM_REPORT_TIGHT_MAX listed).  Failure: none; a summary
  * without a proof says so.
  */
 #include "report_page.h"
@@ -38,6 +42,108 @@ static void level_words(FILE *f, const fm_report_side *s, long long level, long 
                 bound - value);
 }
 
+enum { FM_REPORT_TIGHT_MAX = 20 };
+
+static void put_json_number(FILE *f, const json_t *v)
+{
+    if (json_is_integer(v))
+        fprintf(f, "%lld", (long long)json_integer_value(v));
+    else if (json_is_number(v))
+        fprintf(f, "%g", json_number_value(v));
+    else
+        fputs("unknown", f);
+}
+
+/* The tight rows of the extra constraints: those with no room left. */
+static void tight_constraints(FILE *f, const fm_report_side *s, const json_t *rows)
+{
+    size_t i, n_tight = 0, shown = 0;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+        n_tight += json_is_true(json_object_get(r, "tight"));
+    fprintf(f, "<p>%zu constraint rows; %zu of them are tight (they hold exactly at their "
+               "limit, so they shaped the result)%s</p>\n", json_array_size(rows), n_tight,
+            n_tight ? ":" : ".");
+    if (!n_tight)
+        return;
+    fprintf(f, "<table class=\"data\" id=\"%s-tight\">\n<thead><tr><th>Constraint</th>"
+               "<th class=\"text\">Who</th><th>Value</th><th>Limit</th></tr></thead>\n"
+               "<tbody>\n", s->key);
+    json_array_foreach(rows, i, r) {
+        if (!json_is_true(json_object_get(r, "tight")) || shown++ >= FM_REPORT_TIGHT_MAX)
+            continue;
+        fputs("<tr><td>", f);
+        fm_report_escape(f, fm_report_jstr(r, "kind"));
+        fputs("</td><td class=\"text\">", f);
+        fm_report_escape(f, fm_report_jstr(r, "who"));
+        fputs("</td><td>", f);
+        put_json_number(f, json_object_get(r, "value"));
+        fputs("</td><td>", f);
+        put_json_number(f, json_object_get(r, "limit"));
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody>\n</table>\n", f);
+    if (n_tight > FM_REPORT_TIGHT_MAX)
+        fprintf(f, "<p class=\"note\">and %zu more tight rows (summary.json lists them "
+                   "all).</p>\n", n_tight - FM_REPORT_TIGHT_MAX);
+}
+
+static void constrained_evidence(FILE *f, const fm_report_side *s, const json_t *con)
+{
+    static const char *const what[4] = {"tier-1 pupils", "tier-2 pupils", "tier-3 pupils",
+                                        "total utility"};
+    static const char *const keys[4] = {"n1", "n2", "n3", "utility"};
+    const json_t *plain = json_object_get(con, "plain_vector");
+    const json_t *cost = json_object_get(con, "cost_vs_plain");
+    int proven = !json_is_true(json_object_get(con, "stopped_by_time_limit"));
+    size_t i;
+    json_t *v;
+
+    fputs("<p>This side had extra constraints, so it was solved as a linear or integer "
+          "program with the four levels in the same order. Each level's bound is what no "
+          "allocation meeting the rules and the constraints can beat; the gap is how far "
+          "the result may be from it.</p>\n", f);
+    if (json_is_true(json_object_get(con, "stopped_by_time_limit")))
+        fputs("<p class=\"bad\">The time limit stopped the search: a level with a gap is "
+              "not proven best possible.</p>\n", f);
+    fprintf(f, "<table class=\"small\" id=\"%s-constrained\">\n<thead><tr><th>Level</th>"
+               "<th>What</th><th>Achieved</th><th>Proven bound</th><th>Gap</th>"
+               "<th>Settled by</th></tr></thead>\n<tbody>\n", s->key);
+    json_array_foreach(json_object_get(con, "levels"), i, v) {
+        long long level = fm_report_jint(v, "level");
+        const json_t *gap = json_object_get(v, "gap");
+        proven &= json_is_number(gap) && json_number_value(gap) == 0;
+        fprintf(f, "<tr><td>%lld</td><td class=\"text\">%s</td><td data-fm=\"%s-level%lld-"
+                   "value\">%lld</td><td>", level, level >= 1 && level <= 4 ? what[level - 1]
+                                                                         : "?",
+                s->key, level, fm_report_jint(v, "value"));
+        put_json_number(f, json_object_get(v, "bound"));
+        if (json_is_number(gap))
+            fprintf(f, "</td><td>%.2f%%</td><td>", 100.0 * json_number_value(gap));
+        else
+            fputs("</td><td>unknown</td><td>", f);
+        fm_report_escape(f, fm_report_jstr(v, "method"));
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody>\n</table>\n<p>Without the extra constraints the best result would "
+          "have been", f);
+    for (int k = 0; k < 4; k++)
+        fprintf(f, "%s %lld %s", k ? (k == 3 ? " and" : ",") : "", fm_report_jint(plain, keys[k]),
+                what[k]);
+    fputs("; the constraints cost", f);
+    for (int k = 0; k < 4; k++)
+        fprintf(f, "%s %lld %s", k ? (k == 3 ? " and" : ",") : "", fm_report_jint(cost, keys[k]),
+                what[k]);
+    fputs(".</p>\n", f);
+    if (proven)
+        fprintf(f, "<p><span class=\"ok\" data-fm=\"%s-optimal\">Proven best possible under "
+                   "the constraints:</span> every level's gap is 0.</p>\n", s->key);
+    else
+        fprintf(f, "<p><span class=\"bad\" data-fm=\"%s-optimal\">Not proven best "
+                   "possible:</span> some level has a gap or no bound.</p>\n", s->key);
+    tight_constraints(f, s, json_object_get(con, "constraints"));
+}
+
 static void side_evidence(FILE *f, const fm_report_side *s)
 {
     const json_t *proof = json_object_get(s->json, "proof");
@@ -46,6 +152,10 @@ static void side_evidence(FILE *f, const fm_report_side *s)
     json_t *v;
 
     fprintf(f, "<h3>%s</h3>\n", s->title);
+    if (json_is_object(json_object_get(s->json, "constrained"))) {
+        constrained_evidence(f, s, json_object_get(s->json, "constrained"));
+        return;
+    }
     if (!json_is_array(levels) || json_array_size(levels) == 0) {
         fputs("<p class=\"bad\">This summary holds no proof.</p>\n", f);
         return;

@@ -29,40 +29,74 @@ static void put_reserves(FILE *f, const json_t *counts)
     fputs("</p>\n", f);
 }
 
+/* Any other option, as key: JSON value. */
+static void put_raw(FILE *f, const char *key, const json_t *v)
+{
+    char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    fputs("<li>", f);
+    fm_report_escape(f, key);
+    fputs(": ", f);
+    fm_report_escape(f, text ? text : "?");
+    fputs("</li>\n", f);
+    free(text);
+}
+
+/* The extra constraints (policy_file.h keys) of one side in words. */
+static void put_constraints(FILE *f, const json_t *opts, const char *side, const char *noun)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)opts, key, v) {
+        if (!strcmp(key, "school_floor_pct")) {
+            fprintf(f, "<li>School floor (%s): every school gets at least %g%% of its "
+                       "pupils who had an eligible choice given a %s.</li>\n", side,
+                    json_number_value(v), noun);
+        } else if (!strcmp(key, "employer_spread_max")) {
+            fprintf(f, "<li>Employer spread (%s): no school has more than %lld pupils placed "
+                       "with one employer.</li>\n", side, (long long)json_integer_value(v));
+        } else if (!strcmp(key, "stable_tiers")) {
+            fprintf(f, "<li>Stable tiers (%s): %s.</li>\n", side, json_is_true(v)
+                    ? "no pupil may miss out on a choice they could have, or get a worse one, "
+                      "while a pupil of a lower tier holds it" : "off");
+        } else if (!strcmp(key, "gender_targets") && json_is_array(v)) {
+            size_t i;
+            json_t *t;
+            json_array_foreach(v, i, t) {
+                fprintf(f, "<li>Gender target (%s): among the pupils placed in ", side);
+                fm_report_escape(f, fm_report_jstr(t, "sector"));
+                fprintf(f, ", at least %g%% have gender ",
+                        json_number_value(json_object_get(t, "min_pct")));
+                fm_report_escape(f, fm_report_jstr(t, "gender"));
+                fputs(".</li>\n", f);
+            }
+        } else if (strcmp(key, "time_limit_seconds") && strcmp(key, "mentors")) {
+            put_raw(f, key, v);
+        }
+    }
+}
+
 static void put_options(FILE *f, const json_t *summary)
 {
     const json_t *opts = json_object_get(summary, "options");
+    const json_t *limit = json_object_get(opts, "time_limit_seconds");
     const char *date = fm_report_jstr(summary, "date");
-    const char *key;
-    json_t *v;
 
     fputs("<h3>Options of this round</h3>\n<ul id=\"options\">\n<li>Round date (ages and "
           "safeguarding checks are taken on it): ", f);
     fm_report_escape(f, *date ? date : "not recorded");
     fputs("</li>\n", f);
-    json_object_foreach((json_t *)opts, key, v) {
-        fputs("<li>", f);
-        if (json_is_number(v) && json_number_value(v) == 0 &&
-            !strcmp(key, "time_limit_seconds")) {
-            fputs("Time limit: none.</li>\n", f);
-            continue;
-        }
-        if (!strcmp(key, "time_limit_seconds"))
-            fputs("Time limit (seconds)", f);
-        else
-            fm_report_escape(f, key);
-        fputs(": ", f);
-        if (json_is_string(v)) {
-            fm_report_escape(f, json_string_value(v));
-        } else {
-            char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-            fm_report_escape(f, text ? text : "?");
-            free(text);
-        }
-        fputs("</li>\n", f);
+    if (!json_is_object(opts)) {
+        fputs("<li>No other options were recorded with this round.</li>\n</ul>\n", f);
+        return;
     }
-    if (!json_is_object(opts))
-        fputs("<li>No other options were recorded with this round.</li>\n", f);
+    if (json_is_number(limit) && json_number_value(limit) > 0)
+        fprintf(f, "<li>Time limit: %g seconds.</li>\n", json_number_value(limit));
+    else
+        fputs("<li>Time limit: none.</li>\n", f);
+    put_constraints(f, opts, "placements", "placement");
+    put_constraints(f, json_object_get(opts, "mentors"), "mentors", "mentor");
+    if (json_object_size(opts) <= 1)
+        fputs("<li>Extra constraints: none; the result is the plain policy's.</li>\n", f);
     fputs("</ul>\n", f);
 }
 

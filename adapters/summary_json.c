@@ -14,7 +14,10 @@
  *
  * Layout (abridged):
  *   { "policy": "fair-access v1", "date": "2027-06-14",
- *     "counts": {"students", "placements", "seats", "mentors", "schools"},
+ *     "counts": {"students", "placements", "seats", "mentors", "schools",
+ *                "placements_with_reserve", "reserved_seats"},
+ *     "options": {"time_limit_seconds", and the extra constraints that are on,
+ *                 keyed as in the policy file (policy_file.h)},
  *     "placements": {
  *        "objective": {"n1", "n2", "n3", "utility"},
  *        "asked", "eligible", "matched", "candidates",
@@ -43,6 +46,7 @@
  * gives FM_EIO when the stream fails.
  */
 #include "round_output.h"
+#include "policy_file.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -419,8 +423,13 @@ static json_t *date_json(const fm_round_params *params)
 static json_t *options_json(const fm_round_params *params)
 {
     json_t *o = json_object();
-    if (o && set(o, "time_limit_seconds",
-                 json_real(params ? params->time_limit_seconds : 0.0))) {
+    json_t *c = params ? fm_policy_constraints_json(&params->constraints) : json_object();
+    int bad = !o || !c;
+    bad |= set(o, "time_limit_seconds", json_real(params ? params->time_limit_seconds : 0.0));
+    /* the extra constraints that are on, as the policy file names them */
+    bad |= !bad && json_object_update(o, c) != 0;
+    json_decref(c);
+    if (bad) {
         json_decref(o);
         return NULL;
     }

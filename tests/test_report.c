@@ -279,12 +279,58 @@ static void test_school_name_escaped(void **state)
     /* in the school chart, the schools table and the unmatched tables */
     assert_true(count(h, "&lt;marquee&gt;St Ann&#39;s &amp; &quot;Co&quot;&lt;/marquee&gt;") >= 3);
     /* options and reserves from the summary, in words */
-    assert_non_null(strstr(h, "Time limit (seconds): 600"));
+    assert_non_null(strstr(h, "Time limit: 600 seconds."));
     assert_non_null(strstr(h, "In this round 1 of the 1 placements have a reserve, holding 250 "
                               "of their 1000 seats."));
     /* no personal field */
     assert_null(strstr(h, "2011-03-05"));
     assert_null(strstr(h, "20110305"));
+    free(h);
+    destroy(&fx);
+}
+
+/* A side solved under extra constraints: levels with gap and method, the
+ * cost against the plain optimum, the tight rows (at most 20 listed), and a
+ * time limit that left a level without a bound. */
+static void test_constrained_evidence(void **state)
+{
+    (void)state;
+    fixture fx;
+    build(&fx, 40, 2, NULL);
+    json_t *con = json_pack("{s:[{s:i,s:s,s:i,s:i,s:f,s:s},{s:i,s:s,s:i,s:n,s:n,s:s}],"
+                            "s:b,s:{s:i,s:i,s:i,s:i},s:{s:i,s:i,s:i,s:i},s:[]}",
+                            "levels", "level", 1, "name", "n1", "value", 3, "bound", 3,
+                            "gap", 0.0, "method", "MIP", "level", 2, "name", "n2", "value", 4,
+                            "bound", "gap", "method", "none", "stopped_by_time_limit", 1,
+                            "plain_vector", "n1", 3, "n2", 6, "n3", 9, "utility", 900,
+                            "cost_vs_plain", "n1", 0, "n2", 2, "n3", 1, "utility", 120,
+                            "constraints");
+    assert_non_null(con);
+    for (int i = 0; i < 25; i++) {
+        char who[32];
+        snprintf(who, sizeof who, "SCH<%d>", i);
+        json_array_append_new(json_object_get(con, "constraints"),
+                              json_pack("{s:s,s:s,s:f,s:f,s:f,s:b}", "kind", "school_floor",
+                                        "who", who, "value", 3.0, "limit", 3.0, "slack", 0.0,
+                                        "tight", i != 7));
+    }
+    json_object_set_new(json_object_get(fx.summary, "placements"), "constrained", con);
+    char *h = page(&fx, NULL, 1, NULL);
+    assert_non_null(strstr(h, "id=\"placements-constrained\""));
+    assert_non_null(strstr(h, "The time limit stopped the search"));
+    assert_non_null(strstr(h, "<td>3</td><td>0.00%</td><td>MIP</td>"));
+    assert_non_null(strstr(h, "<td>unknown</td><td>unknown</td><td>none</td>"));
+    assert_non_null(strstr(h, "would have been 3 tier-1 pupils, 6 tier-2 pupils, 9 tier-3 "
+                              "pupils and 900 total utility; the constraints cost 0 tier-1 "
+                              "pupils, 2 tier-2 pupils, 1 tier-3 pupils and 120 total utility."));
+    assert_non_null(strstr(h, "data-fm=\"placements-optimal\">Not proven best possible"));
+    assert_non_null(strstr(h, "25 constraint rows; 24 of them are tight"));
+    assert_non_null(strstr(h, "<td class=\"text\">SCH&lt;0&gt;</td>"));
+    assert_null(strstr(h, "SCH&lt;7&gt;"));  /* not tight */
+    assert_null(strstr(h, "SCH&lt;21&gt;")); /* past the 20 listed */
+    assert_non_null(strstr(h, "and 4 more tight rows"));
+    /* the plain side keeps its min-cut evidence */
+    assert_non_null(strstr(h, "id=\"mentors-proof\""));
     free(h);
     destroy(&fx);
 }
@@ -333,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_large_region_bounded),
         cmocka_unit_test(test_without_rows),
         cmocka_unit_test(test_school_name_escaped),
+        cmocka_unit_test(test_constrained_evidence),
         cmocka_unit_test(test_previous_from_summary),
         cmocka_unit_test(test_stream_fails),
     };

@@ -726,11 +726,11 @@ def test_fuzz(schema, d, tokens, rid, rng, rounds=1500):
 
 
 def test_idle(schema, port):
-    c = wc.Conn(schema, "127.0.0.1", port, token="", timeout=10)
+    c = wc.Conn(schema, "127.0.0.1", port, token="", timeout=30)
     c.send_raw(b"\x00\x00")  # half a header, then silence
     t0 = time.time()
     closed = c.closed_by_peer()
-    check(closed and 1.0 <= time.time() - t0 < 8,
+    check(closed and 4.0 <= time.time() - t0 < 25,
           "a silent connection holding half a header is closed by the idle timeout (%.1f s)" %
           (time.time() - t0))
     c.close()
@@ -826,7 +826,9 @@ def main():
                   "employer": token(args.token_tool, db, "employer", "EMP1")}
         config = os.path.join(tmp, "fairmatchd.conf")
         with open(config, "w") as f:
-            f.write("# test settings\n[server]\nidle_timeout_s = 2\nshutdown_grace_s = 20\n"
+            # idle_timeout_s: long enough that a slow (sanitized, loaded) client's
+            # pause between two calls is not taken for idleness.
+            f.write("# test settings\n[server]\nidle_timeout_s = 5\nshutdown_grace_s = 20\n"
                     "write_queue_limit_bytes = 65536\n[rounds]\nmax_rounds = 2\n"
                     "[log]\nlog_level = info\n")
         d = Daemon(args.fairmatchd, db, tmp, config=config)

@@ -30,7 +30,8 @@ void fm_config_init(fm_config *c)
     snprintf(c->db_path, sizeof c->db_path, "./fairmatch.db");
     c->max_frame = FM_FRAME_DEFAULT_MAX;
     c->idle_timeout_ms = 300 * 1000;
-    c->write_queue_limit = (size_t)32 * 1024 * 1024;
+    c->frame_timeout_ms = 60 * 1000;
+    c->write_queue_limit = (size_t)4 * 1024 * 1024;
     c->max_connections = 256;
     c->max_inflight = 64;
     c->max_rounds = 2;
@@ -90,6 +91,11 @@ static int set_key(fm_config *c, const char *key, const char *v, const char **ex
         if (parse_u64(v, 0, 86400, &u))
             return -1;
         c->idle_timeout_ms = u * 1000;
+    } else if (strcmp(key, "frame_timeout_s") == 0) {
+        *expected = "seconds, 0 to 86400";
+        if (parse_u64(v, 0, 86400, &u))
+            return -1;
+        c->frame_timeout_ms = u * 1000;
     } else if (strcmp(key, "write_queue_limit_bytes") == 0) {
         *expected = "a byte count of at least 65536";
         if (parse_u64(v, 65536, UINT64_MAX / 2, &u))
@@ -145,6 +151,7 @@ static const struct {
     {"listen", "server"},
     {"max_frame_bytes", "server"},
     {"idle_timeout_s", "server"},
+    {"frame_timeout_s", "server"},
     {"write_queue_limit_bytes", "server"},
     {"max_connections", "server"},
     {"max_inflight", "server"},
@@ -207,7 +214,7 @@ static int on_key(void *user, const char *section, const char *key, const char *
             home = key_sections[i].section;
     if (!home)
         return fail_at(r, key, FM_EINVAL, "%s", "unknown key; known keys: [server] listen, "
-                       "max_frame_bytes, idle_timeout_s, write_queue_limit_bytes, "
+                       "max_frame_bytes, idle_timeout_s, frame_timeout_s, write_queue_limit_bytes, "
                        "max_connections, max_inflight, max_upload_bytes, shutdown_grace_s; "
                        "[store] db; [rounds] max_rounds, max_round_seconds; [log] log_level");
     /* Keys before the first section are read as in the sectionless format. */

@@ -11,7 +11,9 @@
  *     listen = HOST:PORT            [127.0.0.1:7433]  ([v6addr]:PORT too)
  *     max_frame_bytes = N           [16777216]  frames after a valid token
  *     idle_timeout_s = N            [300]  0 = never close idle connections
- *     write_queue_limit_bytes = N   [33554432]  stop reading above this
+ *     frame_timeout_s = N           [60]  a frame must arrive whole within
+ *                                   this of its first byte; 0 = no limit
+ *     write_queue_limit_bytes = N   [4194304]  stop reading above this
  *     max_connections = N           [256]
  *     max_inflight = N              [64]  requests per connection at once
  *     max_upload_bytes = N          [268435456]  one CSV file being imported
@@ -46,6 +48,7 @@ typedef struct fm_config {
     char db_path[4096];
     size_t max_frame;
     uint64_t idle_timeout_ms;
+    uint64_t frame_timeout_ms;
     size_t write_queue_limit;
     unsigned max_connections;
     unsigned max_inflight;

@@ -152,3 +152,95 @@ int fm_frame_reader_partial(const fm_frame_reader *r)
 {
     return r->header_got > 0 || r->state == ST_PAYLOAD || r->state == ST_READY;
 }
+
+/* ---- the stream: a reader behind a read buffer ------------------------------ */
+
+void fm_frame_stream_init(fm_frame_stream *s, size_t max)
+{
+    memset(s, 0, sizeof(*s));
+    fm_frame_reader_init(&s->reader, max);
+}
+
+static void stream_drop_buf(fm_frame_stream *s)
+{
+    free(s->buf);
+    s->buf = NULL;
+    s->start = s->end = 0;
+}
+
+void fm_frame_stream_free(fm_frame_stream *s)
+{
+    stream_drop_buf(s);
+    fm_frame_reader_free(&s->reader);
+}
+
+int fm_frame_stream_want(fm_frame_stream *s, uint8_t **buf, size_t *size)
+{
+    fm_frame_reader *r = &s->reader;
+    *buf = NULL;
+    *size = 0;
+    s->direct = 0;
+    if (r->state < 0)
+        return r->state;
+    assert(r->state != ST_READY && s->start == s->end && "take the ready frames first");
+    /* A large payload stage: read its remainder straight into the payload. */
+    if (r->state == ST_PAYLOAD && r->length - r->payload_got >= FM_FRAME_READ_BUF) {
+        s->direct = 1;
+        return fm_frame_reader_want(r, buf, size);
+    }
+    if (!s->buf) {
+        s->buf = malloc(FM_FRAME_READ_BUF);
+        if (!s->buf)
+            return FM_ENOMEM;
+    }
+    s->start = s->end = 0;
+    *buf = s->buf;
+    *size = FM_FRAME_READ_BUF;
+    return FM_FRAME_MORE;
+}
+
+void fm_frame_stream_got(fm_frame_stream *s, size_t n)
+{
+    int direct = s->direct;
+    s->direct = 0;
+    if (n == 0)
+        return; /* also an EOF reported without a buffer (libuv on POLLHUP) */
+    if (direct) {
+        fm_frame_reader_got(&s->reader, n); /* READY shows in next() */
+        return;
+    }
+    assert(s->buf && s->end + n <= FM_FRAME_READ_BUF);
+    s->end += n;
+}
+
+int fm_frame_stream_next(fm_frame_stream *s, uint8_t **frame, size_t *len)
+{
+    fm_frame_reader *r = &s->reader;
+    *frame = NULL;
+    *len = 0;
+    int rc = r->state < 0 ? r->state : r->state == ST_READY ? FM_FRAME_READY : FM_FRAME_MORE;
+    if (rc == FM_FRAME_MORE && s->start < s->end) {
+        size_t used = 0;
+        rc = fm_frame_reader_feed(r, s->buf + s->start, s->end - s->start, &used);
+        s->start += used;
+    }
+    if (rc == FM_FRAME_READY) {
+        *frame = fm_frame_reader_take(r, len);
+        if (s->start == s->end)
+            stream_drop_buf(s);
+        return FM_FRAME_READY;
+    }
+    /* MORE: every byte is inside the reader now; or a final failure. */
+    stream_drop_buf(s);
+    return rc;
+}
+
+int fm_frame_stream_buffered(const fm_frame_stream *s)
+{
+    return s->start < s->end || s->reader.state == ST_READY;
+}
+
+int fm_frame_stream_partial(const fm_frame_stream *s)
+{
+    return fm_frame_stream_buffered(s) || fm_frame_reader_partial(&s->reader);
+}

@@ -23,6 +23,18 @@
  * payload gives FM_ENOMEM.  Both states are final: further input is refused
  * with the same code.  A stream that ends inside a frame is the caller's
  * concern (fm_frame_reader_partial() tells).
+ *
+ * fm_frame_stream is what a socket reads through: a reader plus a read
+ * buffer of FM_FRAME_READ_BUF bytes, so that one read takes a header, a
+ * small payload and the frames pipelined behind it, instead of one read per
+ * header and one per payload.  Each read is sized to its stage: the
+ * buffer's free space while reading headers and small payloads, and,
+ * when nothing is buffered and the payload still missing is at least
+ * FM_FRAME_READ_BUF bytes, exactly that remainder, straight into the
+ * payload (no copy of large frames).  The buffer exists only while it holds
+ * bytes not yet parsed: an idle connection, or one trickling a frame,
+ * holds no buffer, only what its frame reader holds.  Lengths are checked
+ * by the reader, before any payload is allocated, exactly as above.
  */
 #ifndef FM_FRAME_H
 #define FM_FRAME_H
@@ -82,6 +94,45 @@ int fm_frame_reader_feed(fm_frame_reader *r, const uint8_t *data, size_t len,
 /* Nonzero when the reader holds part of a frame (a stream ending now would
  * cut a frame in half). */
 int fm_frame_reader_partial(const fm_frame_reader *r);
+
+#define FM_FRAME_READ_BUF ((size_t)16 * 1024)
+
+typedef struct fm_frame_stream {
+    fm_frame_reader reader;
+    uint8_t *buf;         /* FM_FRAME_READ_BUF bytes, or NULL when empty */
+    size_t start, end;    /* unparsed bytes: buf[start, end) */
+    int direct;           /* the last want() pointed into the payload */
+} fm_frame_stream;
+
+/* Caller-owned stream; max as for the reader. */
+void fm_frame_stream_init(fm_frame_stream *s, size_t max);
+/* Frees the buffer and a partly read frame. */
+void fm_frame_stream_free(fm_frame_stream *s);
+
+/* Where the next read goes (see above).  Call only when
+ * fm_frame_stream_next() last returned FM_FRAME_MORE (nothing complete is
+ * buffered).  Returns FM_FRAME_MORE, FM_ENOMEM, or the reader's final
+ * failure code (then *buf = NULL, *size = 0). */
+int fm_frame_stream_want(fm_frame_stream *s, uint8_t **buf, size_t *size);
+
+/* Records n bytes read where fm_frame_stream_want() said; n = 0 (nothing
+ * read, or an end of stream reported without asking for a buffer) is fine
+ * whether want() was called or not. */
+void fm_frame_stream_got(fm_frame_stream *s, size_t n);
+
+/* The next complete frame from what has been read: FM_FRAME_READY with
+ * *frame (free() it) and *len; FM_FRAME_MORE when no complete frame is
+ * held (everything read so far is then inside the reader, and the buffer
+ * is freed); FM_FRAME_TOO_LARGE or FM_ENOMEM (final; the buffer is
+ * freed). */
+int fm_frame_stream_next(fm_frame_stream *s, uint8_t **frame, size_t *len);
+
+/* Nonzero when bytes read are not parsed yet (fm_frame_stream_next() may
+ * have a frame for the caller). */
+int fm_frame_stream_buffered(const fm_frame_stream *s);
+
+/* Nonzero when the stream holds part of a frame, buffered or in the reader. */
+int fm_frame_stream_partial(const fm_frame_stream *s);
 
 /* Writes the header for a payload of len bytes (len <= FM_FRAME_LIMIT_MAX). */
 void fm_frame_header_put(uint8_t out[FM_FRAME_HEADER], uint32_t len);

@@ -66,7 +66,7 @@ void fm_handle_status(fm_call *call)
     fairmatch__v1__status_response__init(r);
     r->version = FM_VERSION;
     r->uptime_seconds = fm_server_now() - s->started_at;
-    r->max_frame_bytes = call->conn->reader.max;
+    r->max_frame_bytes = call->conn->in.reader.max;
     r->shutting_down = s->shutting_down != 0;
     r->role = (Fairmatch__V1__Role)call->who.role;
     r->scope = fm_arena_str(a, call->who.ref);

@@ -3,10 +3,12 @@
  * connections, frame reading, response writing, backpressure, idle
  * timeouts, signals and the clean shutdown.
  *
- * Normal case: on_connection accepts and starts reading; alloc_cb hands
- * libuv the frame reader's next buffer (the rest of the header, or the rest
- * of the payload) so each read is sized to its stage; read_cb records the
- * bytes and, when a frame is complete, passes it to fm_dispatch_frame.
+ * Normal case: on_connection accepts and starts reading; on_alloc hands
+ * libuv the connection's next read buffer from its fm_frame_stream (the
+ * 16 KiB read buffer, or the rest of a large payload), so each read is
+ * sized to its stage; on_read records the bytes and update() passes the
+ * complete frames to fm_dispatch_frame (parse_frames), as many as the
+ * connection's limits and its turn allow, then decides whether to read on.
  * fm_conn_send packs a response behind its 4-byte header in one allocation
  * and queues it with uv_write; write_cb frees it.
  *
@@ -68,7 +70,7 @@ static void conn_maybe_free(fm_conn *c)
         c->next->prev = c->prev;
     s->n_conns--;
     fm_uploads_free(c);
-    fm_frame_reader_free(&c->reader);
+    fm_frame_stream_free(&c->in);
     free(c);
     fm_server_check_done(s);
 }
@@ -88,6 +90,7 @@ void fm_conn_close(fm_conn *c, const char *why)
     c->reading = 0;
     conn_log(FM_LOG_INFO, "conn_close", c, why);
     uv_close((uv_handle_t *)&c->idle, on_conn_handle_closed);
+    uv_close((uv_handle_t *)&c->frame_timer, on_conn_handle_closed);
     uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
 }
 
@@ -148,6 +151,85 @@ static void update_refused(fm_conn *c)
     }
 }
 
+/* Whether c may take another request now (frames already read included). */
+static int can_take(const fm_conn *c)
+{
+    const fm_config *cfg = &c->srv->cfg;
+    return !c->closing && !c->too_large && !c->srv->shutting_down &&
+           c->inflight < cfg->max_inflight && c->queued <= cfg->write_queue_limit;
+}
+
+static void refuse_too_large(fm_conn *c);
+static void on_turn(uv_idle_t *h);
+
+/* Puts c on the server's backlog: its next frames wait for the next turn. */
+static void backlog(fm_conn *c)
+{
+    fm_server *s = c->srv;
+    if (c->backlogged)
+        return;
+    c->backlogged = 1;
+    fm_conn_ref(c); /* the list holds it */
+    c->turn_next = s->backlog;
+    if (!s->backlog)
+        uv_idle_start(&s->turns, on_turn);
+    s->backlog = c;
+}
+
+/* Dispatches the complete frames read so far while the connection may take
+ * them, at most FM_FRAMES_PER_TURN or FM_TURN_NS of the loop's time; the
+ * rest wait for the next turn. */
+static void parse_frames(fm_conn *c)
+{
+    if (c->parsing || c->backlogged)
+        return;
+    c->parsing = 1;
+    unsigned n = 0;
+    uint64_t t0 = uv_hrtime();
+    while (can_take(c) && fm_frame_stream_buffered(&c->in)) {
+        if (n == FM_FRAMES_PER_TURN || (n > 0 && uv_hrtime() - t0 > FM_TURN_NS)) {
+            backlog(c);
+            break;
+        }
+        uint8_t *frame;
+        size_t len;
+        int rc = fm_frame_stream_next(&c->in, &frame, &len);
+        if (rc == FM_FRAME_READY) {
+            n++;
+            c->requests++;
+            c->frame_done = 1;
+            fm_dispatch_frame(c, frame, len); /* may raise the maximum */
+        } else if (rc == FM_FRAME_TOO_LARGE) {
+            refuse_too_large(c);
+        } else if (rc == FM_ENOMEM) {
+            fm_conn_close(c, "out_of_memory");
+        }
+    }
+    c->parsing = 0;
+}
+
+static void on_frame_timeout(uv_timer_t *t)
+{
+    fm_conn *c = t->data;
+    fm_logf(FM_LOG_WARN, "frame_timeout", "conn=%" PRIu64 " timeout_ms=%llu authed=%d",
+            c->id, (unsigned long long)c->srv->cfg.frame_timeout_ms, c->authed);
+    fm_conn_close(c, "frame_timeout");
+}
+
+/* While reading, a frame begun must be whole within frame_timeout_ms of its
+ * first byte (or of the end of the frame before it, in the same read). */
+static void frame_timer_update(fm_conn *c)
+{
+    uint64_t ms = c->srv->cfg.frame_timeout_ms;
+    int mid = ms > 0 && c->reading && fm_frame_stream_partial(&c->in);
+    if (!mid) {
+        uv_timer_stop(&c->frame_timer);
+    } else if (c->frame_done || !uv_is_active((uv_handle_t *)&c->frame_timer)) {
+        uv_timer_start(&c->frame_timer, on_frame_timeout, ms, 0);
+    }
+    c->frame_done = 0;
+}
+
 static void update(fm_conn *c)
 {
     if (c->closing)
@@ -156,13 +238,17 @@ static void update(fm_conn *c)
         update_refused(c);
         return;
     }
-    if (draining(c) && c->inflight == 0 && c->queued == 0) {
+    parse_frames(c);
+    if (c->closing || c->too_large || c->parsing)
+        return; /* the outer update decides once the frames are taken */
+    int buffered = fm_frame_stream_buffered(&c->in);
+    if (draining(c) && c->inflight == 0 && c->queued == 0 &&
+        (!buffered || c->srv->shutting_down)) {
         fm_conn_close(c, c->eof ? "peer_closed" : "shutdown");
         return;
     }
     const fm_config *cfg = &c->srv->cfg;
-    int want = !draining(c) && c->inflight < cfg->max_inflight &&
-               c->queued <= cfg->write_queue_limit;
+    int want = !draining(c) && can_take(c) && !buffered && !c->backlogged;
     if (want && !c->reading) {
         int rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
         if (rc != 0) {
@@ -174,6 +260,7 @@ static void update(fm_conn *c)
         uv_read_stop((uv_stream_t *)&c->tcp);
         c->reading = 0;
     }
+    frame_timer_update(c);
     /* Log backpressure on the write queue (not the ordinary stops). */
     int paused = !draining(c) && c->queued > cfg->write_queue_limit;
     if (paused != c->paused) {
@@ -183,8 +270,28 @@ static void update(fm_conn *c)
     }
 }
 
+/* The idle handle: one more turn for each backlogged connection. */
+static void on_turn(uv_idle_t *h)
+{
+    fm_server *s = h->data;
+    fm_conn *list = s->backlog;
+    s->backlog = NULL;
+    uv_idle_stop(&s->turns);
+    while (list) {
+        fm_conn *c = list;
+        list = c->turn_next;
+        c->turn_next = NULL;
+        c->backlogged = 0;
+        update(c);        /* may put it on the (new) backlog again */
+        fm_conn_unref(c); /* may free a connection closed meanwhile */
+    }
+}
+
+static void touch(fm_conn *c);
+
 void fm_conn_call_done(fm_conn *c)
 {
+    touch(c); /* idle from the answer on, not from the request */
     update(c);
 }
 
@@ -206,13 +313,17 @@ static void on_idle(uv_timer_t *t)
         uv_timer_start(&c->idle, on_idle, c->srv->cfg.idle_timeout_ms, 0);
         return;
     }
-    fm_conn_close(c, fm_frame_reader_partial(&c->reader) ? "idle_mid_frame" : "idle");
+    fm_conn_close(c, fm_frame_stream_partial(&c->in) ? "idle_mid_frame" : "idle");
 }
 
 static void touch(fm_conn *c)
 {
-    if (!c->closing && !c->too_large && c->srv->cfg.idle_timeout_ms > 0)
+    if (!c->closing && !c->too_large && c->srv->cfg.idle_timeout_ms > 0) {
+        /* The loop's clock dates from before this turn's callbacks; after a
+         * long call the timer would start in the past and fire at once. */
+        uv_update_time(c->srv->loop);
         uv_timer_start(&c->idle, on_idle, c->srv->cfg.idle_timeout_ms, 0);
+    }
 }
 
 /* ---- writing ------------------------------------------------------------- */
@@ -270,7 +381,7 @@ void fm_conn_set_auth(fm_conn *c, const char *token, const fm_store_scope *who)
         snprintf(c->token, sizeof c->token, "%s", token);
     c->who = *who;
     c->authed = 1;
-    fm_frame_reader_set_max(&c->reader, c->srv->cfg.max_frame);
+    fm_frame_reader_set_max(&c->in.reader, c->srv->cfg.max_frame);
 }
 
 void fm_conn_clear_auth(fm_conn *c)
@@ -278,7 +389,7 @@ void fm_conn_clear_auth(fm_conn *c)
     memset(c->token, 0, sizeof c->token);
     memset(&c->who, 0, sizeof c->who);
     c->authed = 0;
-    fm_frame_reader_set_max(&c->reader, FM_FRAME_PREAUTH_MAX);
+    fm_frame_reader_set_max(&c->in.reader, FM_FRAME_PREAUTH_MAX);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -292,7 +403,9 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     }
     uint8_t *p = NULL;
     size_t n = 0;
-    if (fm_frame_reader_want(&c->reader, &p, &n) != FM_FRAME_MORE) {
+    /* Reading only happens with no complete frame buffered (update). */
+    if (fm_frame_stream_buffered(&c->in) ||
+        fm_frame_stream_want(&c->in, &p, &n) != FM_FRAME_MORE) {
         p = NULL;
         n = 0; /* read_cb gets UV_ENOBUFS */
     }
@@ -304,7 +417,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 /* Answers a frame over the limit with id 0, then drains and closes. */
 static void refuse_too_large(fm_conn *c)
 {
-    fm_frame_reader *r = &c->reader;
+    fm_frame_reader *r = &c->in.reader;
     fm_logf(FM_LOG_WARN, "frame_too_large", "conn=%" PRIu64 " bytes=%zu max=%zu authed=%d",
             c->id, r->declared, r->max, c->authed);
     char msg[256];
@@ -319,6 +432,7 @@ static void refuse_too_large(fm_conn *c)
     Fairmatch__V1__Response resp = FAIRMATCH__V1__RESPONSE__INIT;
     resp.error = &e;
     c->too_large = 1;
+    uv_timer_stop(&c->frame_timer);
     fm_conn_send(c, &resp);
     uv_timer_start(&c->idle, on_idle, LINGER_MS, 0);
     update(c);
@@ -328,8 +442,6 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     (void)buf;
     fm_conn *c = stream->data;
-    if (nread == 0)
-        return;
     if (c->too_large) {
         if (nread > 0) {
             c->discarded += (size_t)nread;
@@ -343,9 +455,12 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         update(c);
         return;
     }
+    fm_frame_stream_got(&c->in, nread > 0 ? (size_t)nread : 0);
+    if (nread == 0)
+        return;
     if (nread < 0) {
         if (nread == UV_EOF) {
-            if (fm_frame_reader_partial(&c->reader))
+            if (fm_frame_stream_partial(&c->in))
                 conn_log(FM_LOG_INFO, "conn_eof_mid_frame", c, NULL);
             c->eof = 1;
             update(c);
@@ -355,18 +470,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     touch(c);
-    int rc = fm_frame_reader_got(&c->reader, (size_t)nread);
-    if (rc == FM_FRAME_READY) {
-        size_t len;
-        uint8_t *frame = fm_frame_reader_take(&c->reader, &len);
-        c->requests++;
-        fm_dispatch_frame(c, frame, len); /* may raise the maximum */
-        update(c);
-    } else if (rc == FM_FRAME_TOO_LARGE) {
-        refuse_too_large(c);
-    } else if (rc == FM_ENOMEM) {
-        fm_conn_close(c, "out_of_memory");
-    }
+    update(c);
 }
 
 /* ---- accepting ----------------------------------------------------------- */
@@ -401,12 +505,14 @@ static void on_connection(uv_stream_t *server, int status)
     }
     c->srv = s;
     c->id = ++s->next_conn_id;
-    fm_frame_reader_init(&c->reader, FM_FRAME_PREAUTH_MAX);
+    fm_frame_stream_init(&c->in, FM_FRAME_PREAUTH_MAX);
     uv_tcp_init(s->loop, &c->tcp);
     uv_timer_init(s->loop, &c->idle);
+    uv_timer_init(s->loop, &c->frame_timer);
     c->tcp.data = c;
     c->idle.data = c;
-    c->open_handles = 2;
+    c->frame_timer.data = c;
+    c->open_handles = 3;
     c->next = s->conns;
     if (s->conns)
         s->conns->prev = c;
@@ -497,6 +603,7 @@ void fm_server_check_done(fm_server *s)
     close_server_handle(s, (uv_handle_t *)&s->grace);
     close_server_handle(s, (uv_handle_t *)&s->ticker);
     close_server_handle(s, (uv_handle_t *)&s->wake);
+    close_server_handle(s, (uv_handle_t *)&s->turns);
     close_server_handle(s, (uv_handle_t *)&s->sigterm);
     close_server_handle(s, (uv_handle_t *)&s->sigint);
 }
@@ -525,7 +632,9 @@ static int bind_listen(fm_server *s, fm_error *err)
     rc = uv_tcp_bind(&s->listener, res->ai_addr, 0);
     freeaddrinfo(res);
     if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&s->listener, 128, on_connection);
+        /* A deep accept queue: a burst of connections (hundreds of clients
+         * starting together) is accepted, not dropped into SYN retries. */
+        rc = uv_listen((uv_stream_t *)&s->listener, 1024, on_connection);
     if (rc != 0) {
         snprintf(err->field, sizeof err->field, "listen");
         return fm_error_set(err, FM_EIO, "cannot listen on %s: %s", s->cfg.listen,
@@ -566,9 +675,10 @@ int fm_server_init(fm_server *s, uv_loop_t *loop, const fm_config *cfg, fm_store
     uv_timer_init(loop, &s->grace);
     uv_timer_init(loop, &s->ticker);
     uv_async_init(loop, &s->wake, fm_jobs_on_wake);
+    uv_idle_init(loop, &s->turns);
     s->listener.data = s->sigterm.data = s->sigint.data = s;
-    s->grace.data = s->ticker.data = s->wake.data = s;
-    s->open_handles = 6;
+    s->grace.data = s->ticker.data = s->wake.data = s->turns.data = s;
+    s->open_handles = 7;
 
     int rc = bind_listen(s, err);
     if (rc == 0)
@@ -583,6 +693,7 @@ int fm_server_init(fm_server *s, uv_loop_t *loop, const fm_config *cfg, fm_store
         close_server_handle(s, (uv_handle_t *)&s->grace);
         close_server_handle(s, (uv_handle_t *)&s->ticker);
         close_server_handle(s, (uv_handle_t *)&s->wake);
+        close_server_handle(s, (uv_handle_t *)&s->turns);
         close_server_handle(s, (uv_handle_t *)&s->sigterm);
         close_server_handle(s, (uv_handle_t *)&s->sigint);
         return rc;

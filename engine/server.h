@@ -6,18 +6,30 @@
  *
  * Normal case: fm_server_init binds and listens, and installs SIGTERM and
  * SIGINT handlers; the caller runs the loop.  Each accepted connection
- * reads frames straight into buffers sized to the stage (frame.h): a 4-byte
- * header, then exactly the payload, allocated only after its length was
- * checked against the connection's maximum (16 KiB until a valid token,
- * then max_frame).  Each frame goes to fm_dispatch_frame; responses are
- * written with fm_conn_send, in whatever order calls finish.
+ * reads through its own fm_frame_stream (frame.h), each read sized to the
+ * stage: a 16 KiB buffer for headers, small payloads and the frames
+ * pipelined behind them (held only while it has unparsed bytes), or, for a
+ * large payload, exactly its remainder; a payload is allocated only after
+ * its length was checked against the connection's maximum (16 KiB until a
+ * valid token, then max_frame).  Each frame goes to fm_dispatch_frame;
+ * responses are written with fm_conn_send, in whatever order calls finish.
  *
- * Backpressure: a connection stops reading while it has max_inflight calls
- * unanswered or more than write_queue_limit bytes queued for writing, and
- * starts again when both drop.  A connection with no traffic and no call in
- * flight for idle_timeout_ms is closed (this also ends half-sent frames);
- * so is one whose queued answers have not moved for that long (a peer that
- * does not read).
+ * Fairness: a connection has at most FM_FRAMES_PER_TURN frames (or 1 ms of
+ * the loop's time) dispatched per turn of the loop; frames read beyond that wait in its buffer (it
+ * stops reading meanwhile) for the next turn (an idle handle), after the
+ * other connections' reads, so a flood of pipelined requests on one
+ * connection cannot hold the loop.
+ *
+ * Backpressure: a connection stops reading, and stops taking frames it has
+ * already read, while it has max_inflight calls unanswered or more than
+ * write_queue_limit bytes queued for writing, and starts again when both
+ * drop; a peer that does not read its answers thus holds at most
+ * write_queue_limit bytes plus the answers of its calls in flight.  A frame
+ * must arrive whole within frame_timeout_ms of its first byte (a peer
+ * trickling bytes, or stopping mid-frame, is closed: "frame_timeout").  A
+ * connection with no traffic and no call in flight for idle_timeout_ms is
+ * closed; so is one whose queued answers have not moved for that long (a
+ * peer that does not read: "write_stalled").
  *
  * Failure cases: a frame over the maximum gets a RESOURCE_EXHAUSTED answer;
  * once the answers are written the daemon sends FIN and lingers, reading
@@ -50,6 +62,12 @@
 #include "frame.h"
 #include "store.h"
 
+/* Frames dispatched per connection per turn of the loop: at most this
+ * many, and no more once FM_TURN_NS of the loop's time went to them (one
+ * expensive request per turn, or many cheap ones). */
+#define FM_FRAMES_PER_TURN 8
+#define FM_TURN_NS ((uint64_t)1000 * 1000)
+
 struct Fairmatch__V1__Response;
 typedef struct fm_upload fm_upload;
 typedef struct fm_job fm_job;
@@ -59,15 +77,20 @@ typedef struct fm_conn {
     struct fm_server *srv;
     uv_tcp_t tcp;
     uv_timer_t idle;
+    uv_timer_t frame_timer;       /* frame_timeout_ms from a frame's first byte */
     uv_shutdown_t shutdown_req;   /* after refusing a frame: FIN, then linger */
     uint64_t id;                  /* for logs */
-    fm_frame_reader reader;
-    unsigned open_handles;        /* tcp + idle until their close callbacks */
+    fm_frame_stream in;           /* the read buffer and the frame reader */
+    unsigned open_handles;        /* tcp, idle, frame_timer until closed */
     unsigned refs;                /* calls holding the connection */
     unsigned inflight;            /* calls not yet answered */
     size_t queued;                /* bytes written but not yet sent */
     uint64_t requests;            /* frames received */
     int reading, closing, eof, too_large, shut, paused;
+    int parsing;                  /* inside parse_frames (no re-entry) */
+    int frame_done;               /* a frame completed since the last timer update */
+    int backlogged;               /* frames wait for the next turn (holds a ref) */
+    struct fm_conn *turn_next;    /* the server's backlog list */
     size_t discarded;             /* bytes read and dropped after too_large */
     /* Identity: the last valid token presented on this connection. */
     int authed;
@@ -98,6 +121,8 @@ typedef struct fm_server {
     uv_timer_t grace;             /* cuts connections after shutdown_grace_s */
     uv_timer_t ticker;            /* deadlines of waiting round-status calls */
     uv_async_t wake;              /* worker threads: a round changed phase */
+    uv_idle_t turns;              /* next turn of the backlogged connections */
+    fm_conn *backlog;             /* connections with frames read, not yet taken */
     unsigned open_handles;
     int listening, shutting_down, finished;
     fm_conn *conns;

@@ -8,7 +8,7 @@ packages=(
   libcsv-dev uthash-dev libjansson-dev zlib1g-dev
   libglpk-dev libsqlite3-dev libuv1-dev libinih-dev
   libprotobuf-c-dev protobuf-c-compiler libsodium-dev
-  libcmocka-dev liblemon-dev python3-protobuf protobuf-compiler time
+  libcmocka-dev liblemon-dev python3-protobuf protobuf-compiler time valgrind
   chromium
 )
 missing=()

@@ -9,6 +9,11 @@
  * is allocated and the state is final; the maximum raised between frames
  * (the token case) lets the next frame through; a reader freed while half a
  * payload is held leaks nothing (run under ASan to see it).
+ * The stream (fm_frame_stream): many small frames taken from one read of
+ * the 16 KiB buffer, a frame split across reads, a large payload read
+ * straight into the payload (the read sized to its remainder), a length
+ * over the maximum refused with the buffer freed, the buffer held only
+ * while it has unparsed bytes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -290,6 +295,125 @@ static void test_free_mid_payload(void **state)
     fm_frame_reader_free(&r);   /* ASan: nothing leaks */
 }
 
+/* Copies up to n bytes of src into the stream the way a socket would. */
+static size_t stream_read(fm_frame_stream *s, const uint8_t *src, size_t n, size_t *stage)
+{
+    uint8_t *buf;
+    size_t size;
+    assert_int_equal(fm_frame_stream_want(s, &buf, &size), FM_FRAME_MORE);
+    *stage = size;
+    size_t k = n < size ? n : size;
+    memcpy(buf, src, k);
+    fm_frame_stream_got(s, k);
+    return k;
+}
+
+static void test_stream_many_frames_one_read(void **state)
+{
+    (void)state;
+    uint8_t buf[4096];
+    size_t n = 0, stage;
+    for (int i = 0; i < 100; i++)
+        put_frame(buf, &n, "abcdefghij", (uint32_t)(i % 11));
+    fm_frame_stream s;
+    fm_frame_stream_init(&s, 100);
+    assert_false(fm_frame_stream_partial(&s));
+    fm_frame_stream_got(&s, 0);   /* an EOF reported without a buffer: fine */
+    assert_int_equal(stream_read(&s, buf, n, &stage), n);
+    assert_int_equal(stage, FM_FRAME_READ_BUF);   /* headers: the whole buffer */
+    assert_true(fm_frame_stream_buffered(&s));
+    for (int i = 0; i < 100; i++) {
+        uint8_t *f;
+        size_t len;
+        assert_int_equal(fm_frame_stream_next(&s, &f, &len), FM_FRAME_READY);
+        assert_int_equal(len, (size_t)(i % 11));
+        assert_memory_equal(f, "abcdefghij", len);
+        free(f);
+    }
+    uint8_t *f;
+    size_t len;
+    assert_int_equal(fm_frame_stream_next(&s, &f, &len), FM_FRAME_MORE);
+    assert_null(s.buf);                            /* nothing left: no buffer */
+    assert_false(fm_frame_stream_partial(&s));
+    fm_frame_stream_free(&s);
+}
+
+static void test_stream_split_and_large(void **state)
+{
+    (void)state;
+    size_t big = 3 * FM_FRAME_READ_BUF + 17;
+    uint8_t *buf = malloc(2 * FM_FRAME_HEADER + big + 5);
+    uint8_t *payload = malloc(big);
+    assert_non_null(buf);
+    assert_non_null(payload);
+    for (size_t i = 0; i < big; i++)
+        payload[i] = (uint8_t)(i * 7);
+    size_t n = 0, stage, off = 0;
+    put_frame(buf, &n, "hi", 2);
+    put_frame(buf, &n, payload, (uint32_t)big);
+    fm_frame_stream s;
+    fm_frame_stream_init(&s, FM_FRAME_DEFAULT_MAX);
+    /* The first read takes the small frame, the big one's header and the
+     * start of its payload (buffered, then moved into the payload). */
+    off += stream_read(&s, buf, 100, &stage);
+    uint8_t *f;
+    size_t len;
+    assert_int_equal(fm_frame_stream_next(&s, &f, &len), FM_FRAME_READY);
+    assert_int_equal(len, 2);
+    free(f);
+    assert_int_equal(fm_frame_stream_next(&s, &f, &len), FM_FRAME_MORE);
+    assert_true(fm_frame_stream_partial(&s));
+    /* The rest of the big payload: read straight into it, sized to what
+     * is missing, until less than a buffer's worth remains. */
+    off += stream_read(&s, buf + off, n - off, &stage);
+    assert_int_equal(stage, big - (100 - 2 * FM_FRAME_HEADER - 2));
+    assert_int_equal(off, n);
+    assert_null(s.buf);
+    assert_int_equal(fm_frame_stream_next(&s, &f, &len), FM_FRAME_READY);
+    assert_int_equal(len, big);
+    assert_memory_equal(f, payload, big);
+    free(f);
+    /* A frame cut inside its header, across two reads. */
+    uint8_t small[16];
+    size_t m = 0;
+    put_frame(small, &m, "xyz", 3);
+    stream_read(&s, small, 2, &stage);
+    assert_int_equal(fm_frame_stream_next(&s, &f, &len), FM_FRAME_MORE);
+    assert_true(fm_frame_stream_partial(&s));
+    assert_null(s.buf);                            /* the 2 bytes are in the reader */
+    stream_read(&s, small + 2, m - 2, &stage);
+    assert_int_equal(fm_frame_stream_next(&s, &f, &len), FM_FRAME_READY);
+    assert_memory_equal(f, "xyz", 3);
+    free(f);
+    fm_frame_stream_free(&s);
+    free(buf);
+    free(payload);
+}
+
+static void test_stream_too_large(void **state)
+{
+    (void)state;
+    uint8_t buf[64];
+    size_t n = 0, stage;
+    put_frame(buf, &n, "ok", 2);
+    fm_frame_header_put(buf + n, (uint32_t)FM_FRAME_PREAUTH_MAX + 1);
+    n += FM_FRAME_HEADER;
+    fm_frame_stream s;
+    fm_frame_stream_init(&s, FM_FRAME_PREAUTH_MAX);
+    stream_read(&s, buf, n, &stage);
+    uint8_t *f;
+    size_t len;
+    assert_int_equal(fm_frame_stream_next(&s, &f, &len), FM_FRAME_READY);
+    free(f);
+    assert_int_equal(fm_frame_stream_next(&s, &f, &len), FM_FRAME_TOO_LARGE);
+    assert_null(f);
+    assert_null(s.buf);
+    assert_int_equal(s.reader.declared, FM_FRAME_PREAUTH_MAX + 1);
+    uint8_t *b;
+    assert_int_equal(fm_frame_stream_want(&s, &b, &len), FM_FRAME_TOO_LARGE);
+    fm_frame_stream_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +427,9 @@ int main(void)
         cmocka_unit_test(test_too_large_before_allocating),
         cmocka_unit_test(test_max_raised_between_frames),
         cmocka_unit_test(test_free_mid_payload),
+        cmocka_unit_test(test_stream_many_frames_one_read),
+        cmocka_unit_test(test_stream_split_and_large),
+        cmocka_unit_test(test_stream_too_large),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

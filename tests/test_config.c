@@ -62,6 +62,7 @@ static void test_all_sections(void **state)
                        "listen = 0.0.0.0:9000\n"
                        "max_frame_bytes = 65536\n"
                        "idle_timeout_s = 7 ; seconds\n"
+                       "frame_timeout_s = 5\n"
                        "write_queue_limit_bytes = 70000\n"
                        "max_connections = 9\n"
                        "max_inflight = 3\n"
@@ -80,6 +81,7 @@ static void test_all_sections(void **state)
     assert_string_equal(c.listen, "0.0.0.0:9000");
     assert_int_equal(c.max_frame, 65536);
     assert_int_equal(c.idle_timeout_ms, 7000);
+    assert_int_equal(c.frame_timeout_ms, 5000);
     assert_int_equal(c.write_queue_limit, 70000);
     assert_int_equal(c.max_connections, 9);
     assert_int_equal(c.max_inflight, 3);

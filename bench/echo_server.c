@@ -14,9 +14,9 @@
  * Each complete frame is answered by one uv_write of header + payload, as
  * fairmatchd answers each request.  By default a connection reads into a
  * 64 KiB buffer and cuts the frames out of it; with --staged it reads the
- * way fairmatchd does (engine/server.c): through the same frame codec
- * (engine/frame.c), each read sized to its stage (the 4-byte header, then
- * the payload), so the two ceilings show what that choice costs.
+ * way fairmatchd did before it had a read buffer per connection: through
+ * the frame codec (engine/frame.c), one exact read for the 4-byte header,
+ * then one for the payload, so the two ceilings show what that costs.
  *
  * Failure cases: bad options -> usage on stderr, exit 2; the address
  * cannot be bound -> message, exit 1.  A frame longer than --max-frame

@@ -11,8 +11,9 @@
 # loopback connections, one request in flight each, 0.5 s warm-up, then 5 s):
 #   echo                     fm_echo_server: reads into a buffer, echoes each
 #                            frame (the ceiling; every ratio is against it)
-#   echo, staged reads       fm_echo_server --staged: reads like fairmatchd, the
-#                            4-byte header then the payload, one read each
+#   echo, staged reads       fm_echo_server --staged: reads as fairmatchd did
+#                            before its read buffer: the 4-byte header then
+#                            the payload, one read each
 #   status, empty db         fairmatchd on a fresh temporary database, status
 #                            requests with a coordinator token
 #   status, N students       the same after importing the region (through the

@@ -111,6 +111,19 @@ out:
 
 #define NAMED_MAX 3
 
+/* 1 when school k gets named in the message (at most NAMED_MAX); else it
+ * counts in "and N more". */
+static int take_slot(const int *named, int *more, int *first, int32_t k)
+{
+    if (*named == NAMED_MAX) {
+        (*more)++;
+        return 0;
+    }
+    if (*first < 0)
+        *first = k;
+    return 1;
+}
+
 int fm_cside_explain_infeasible(const fm_cside *cs, const double *shortfall,
                                 double total_shortfall, fm_error *err)
 {
@@ -126,14 +139,8 @@ int fm_cside_explain_infeasible(const fm_cside *cs, const double *shortfall,
         int64_t seats, most = school_alone(cs, k, &seats);
         if (most < 0)
             return fm_error_set(err, FM_ENOMEM, "out of memory");
-        if (most >= cs->need[k])
+        if (most >= cs->need[k] || !take_slot(&named, &more, &first, k))
             continue;
-        if (named == NAMED_MAX) {
-            more++;
-            continue;
-        }
-        if (first < 0)
-            first = k;
         len += (size_t)snprintf(msg + len, len < sizeof msg ? sizeof msg - len : 0,
                                 "%sschool %s's floor of %g%% needs %d of its %d eligible "
                                 "pupils placed, but at most %lld can be (its pupils' eligible "
@@ -152,14 +159,8 @@ int fm_cside_explain_infeasible(const fm_cside *cs, const double *shortfall,
                                "leaves at least %.0f pupils short; short in the best one: ",
                                side, f, total_shortfall);
         for (int32_t k = 0; k < cs->n_schools; k++) {
-            if (shortfall[k] < 0.5)
+            if (shortfall[k] < 0.5 || !take_slot(&named, &more, &first, k))
                 continue;
-            if (named == NAMED_MAX) {
-                more++;
-                continue;
-            }
-            if (first < 0)
-                first = k;
             len += (size_t)snprintf(msg + len, len < sizeof msg ? sizeof msg - len : 0,
                                     "%sschool %s (%.0f of the %d needed)", named ? ", " : "",
                                     cs->r->schools[k].ref, shortfall[k], cs->need[k]);

@@ -15,23 +15,7 @@ fm=$1
 fmd=$2
 data=$3/sample
 date=2027-06-14
-tmp=$(mktemp -d)
-daemon=
-cleanup() {
-  if [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; then
-    kill -KILL "$daemon" 2>/dev/null
-    wait "$daemon" 2>/dev/null
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fails=0
-passes=0
-check() { # description, then a command that must succeed
-  local what=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what"; fails=$((fails + 1)); fi
-}
-py() { /usr/bin/python3 -c "$@"; }
+. "$(dirname "$0")/cli_test_lib.sh"
 # Rows in the sample: all students, and those of school SCH0001.
 n_students=$(py 'import csv,sys; print(len(list(csv.DictReader(open(sys.argv[1])))))' "$data/students.csv")
 n_sch1=$(py 'import csv,sys; print(sum(r["school_ref"] == "SCH0001" for r in csv.DictReader(open(sys.argv[1]))))' "$data/students.csv")
@@ -40,20 +24,7 @@ db=$tmp/fm.db
 coord=$("$fm" token create --db "$db" --role coordinator 2>/dev/null)
 check "token create (coordinator)" test -n "$coord"
 
-"$fmd" --listen 127.0.0.1:0 --db "$db" 2>"$tmp/daemon.log" &
-daemon=$!
-port=
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*event=listening addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/daemon.log")
-  [ -n "$port" ] && break
-  kill -0 "$daemon" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$port" ]; then
-  echo "FAIL: fairmatchd did not start: $(cat "$tmp/daemon.log")"
-  exit 1
-fi
-export FAIRMATCH_SERVER=127.0.0.1:$port
+start_daemon "$fmd" "$db"
 export FAIRMATCH_TOKEN=$coord
 
 # A school token made while the daemon runs.
@@ -224,5 +195,4 @@ check "fairmatchd exits 0 on SIGTERM (got $rc)" test $rc -eq 0
 check "no daemon: status exits 1 (got $rc)" test $rc -eq 1
 check "... saying it cannot connect" grep -q 'cannot connect' "$tmp/down.err"
 
-echo "$passes passed, $fails failed"
-test $fails -eq 0
+finish

@@ -15,23 +15,7 @@ fm=$1
 fmd=$2
 data=$3/sample
 date=2027-06-14
-tmp=$(mktemp -d)
-daemon=
-cleanup() {
-  if [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; then
-    kill -KILL "$daemon" 2>/dev/null
-    wait "$daemon" 2>/dev/null
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fails=0
-passes=0
-check() { # description, then a command that must succeed
-  local what=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what"; fails=$((fails + 1)); fi
-}
-py() { /usr/bin/python3 -c "$@"; }
+. "$(dirname "$0")/cli_test_lib.sh"
 inputs=(--students "$data/students.csv" --placements "$data/placements.csv"
         --mentors "$data/mentors.csv" --schools "$data/schools.csv" --date $date)
 echo '{"school_floor_pct": 30, "employer_spread_max": 3}' >"$tmp/ok.json"
@@ -71,20 +55,8 @@ check "no result CSVs for an infeasible round" test ! -e "$tmp/bad/placements.cs
 db=$tmp/fm.db
 coord=$("$fm" token create --db "$db" --role coordinator 2>/dev/null)
 check "token create" test -n "$coord"
-"$fmd" --listen 127.0.0.1:0 --db "$db" 2>"$tmp/daemon.log" &
-daemon=$!
-port=
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*event=listening addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/daemon.log")
-  [ -n "$port" ] && break
-  kill -0 "$daemon" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$port" ]; then
-  echo "FAIL: fairmatchd did not start: $(cat "$tmp/daemon.log")"
-  exit 1
-fi
-export FAIRMATCH_SERVER=127.0.0.1:$port FAIRMATCH_TOKEN=$coord
+start_daemon "$fmd" "$db"
+export FAIRMATCH_TOKEN=$coord
 for kind in schools students placements mentors; do
   "$fm" import $kind "$data/$kind.csv" >/dev/null 2>"$tmp/import.err"
   check "import $kind ($(cat "$tmp/import.err"))" test $? -eq 0
@@ -115,5 +87,4 @@ check "a floor over 100% is bad input (exit 2, got $rc)" test $rc -eq 2
 kill -TERM "$daemon"
 wait "$daemon"
 daemon=
-echo "$passes passed, $fails failed"
-[ $fails -eq 0 ]
+finish

@@ -196,16 +196,27 @@ static void add_placement(fm_region *r, const char *ref, int32_t employer, int32
     assert_true(fm_region_add_placement(r, &p) >= 0);
 }
 
+/* An empty region with schools SCHA, SCHB, sectors law, eng, employer E1. */
+static void hand_region(fm_region *r, int32_t *a, int32_t *b, int32_t *law, int32_t *eng,
+                        int32_t *e)
+{
+    fm_region_init(r);
+    *a = fm_region_intern_school(r, "SCHA");
+    *b = fm_region_intern_school(r, "SCHB");
+    *law = fm_region_intern_sector(r, "law");
+    *eng = fm_region_intern_sector(r, "eng");
+    *e = fm_region_intern_employer(r, "E1");
+    assert_true(*a >= 0 && *b >= 0 && *law >= 0 && *eng >= 0 && *e >= 0);
+}
+
 /* School A: 10 eligible pupils, their only placement has 2 seats; a floor
  * of 50% needs 5: impossible, and the message says so with the numbers. */
 static void test_infeasible_floor_names_school(void **state)
 {
     (void)state;
     fm_region r;
-    fm_region_init(&r);
-    int32_t a = fm_region_intern_school(&r, "SCHA"), b = fm_region_intern_school(&r, "SCHB");
-    int32_t law = fm_region_intern_sector(&r, "law"), eng = fm_region_intern_sector(&r, "eng");
-    int32_t e = fm_region_intern_employer(&r, "E1");
+    int32_t a, b, law, eng, e;
+    hand_region(&r, &a, &b, &law, &eng, &e);
     char ref[16];
     for (int i = 0; i < 10; i++) {
         snprintf(ref, sizeof ref, "A%d", i);
@@ -234,11 +245,7 @@ static void test_infeasible_floor_names_school(void **state)
     /* Two schools competing for one 3-seat placement, floors 100%: each
      * alone fits, together they do not: both named, shortfall proven. */
     fm_region_free(&r);
-    fm_region_init(&r);
-    a = fm_region_intern_school(&r, "SCHA");
-    b = fm_region_intern_school(&r, "SCHB");
-    law = fm_region_intern_sector(&r, "law");
-    e = fm_region_intern_employer(&r, "E1");
+    hand_region(&r, &a, &b, &law, &eng, &e);
     add_student(&r, "A0", a, law, 3);
     add_student(&r, "A1", a, law, 3);
     add_student(&r, "B0", b, law, 3);

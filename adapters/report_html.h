@@ -13,10 +13,12 @@
  * come from the rows (region + result), which hold no more than
  * placements.csv / mentors.csv do (refs, schools, tiers, reasons).
  *
- * The report module's files: report_html.c (the page), report_sections.c
- * (headline, policy, evidence), report_charts.c (the chart sections),
- * report_unmatched.c, report_rows.c (counts from the rows), report_svg.c
- * (SVG drawing, escaping), report_previous.c (a previous round's numbers).
+ * The report module's files: report_html.c (the page: head, CSP, styles,
+ * section order), report_headline.c, report_charts.c (a side's charts),
+ * report_unmatched.c, report_policy.c (the policy and the round's options in
+ * words), report_evidence.c (optimality), report_rows.c (counts from the
+ * rows), report_svg.c (SVG drawing, escaping), report_previous.c (a previous
+ * round's numbers); report_page.h is their shared internal header.
  */
 #ifndef FM_REPORT_HTML_H
 #define FM_REPORT_HTML_H

@@ -18,7 +18,11 @@
  *   outside its scope.  A scope refusal always has err->field "scope", so the
  *   daemon can answer "permission denied" rather than "bad request".
  *   FM_EIO: the database could not be read or written, or is busy beyond
- *   the busy timeout.  FM_ENOMEM: memory ran out.  FM_EINTERNAL: a broken
+ *   the busy timeout.  FM_EFULL: the disk, or the database's size limit
+ *   (fm_store_set_max_bytes), is full.  FM_EREADONLY: the database cannot be
+ *   written (file mode, read-only mount).  After FM_EIO, FM_EFULL and
+ *   FM_EREADONLY too the write was rolled back whole and reads keep
+ *   working.  FM_ENOMEM: memory ran out.  FM_EINTERNAL: a broken
  *   invariant (a result that does not fit its region, a corrupt row).
  * - Every write is one transaction: on any failure it is rolled back and
  *   nothing of the call is visible.
@@ -89,6 +93,20 @@ void fm_store_close(fm_store *st);
 
 /* The path the store was opened with (borrowed). */
 const char *fm_store_path(const fm_store *st);
+
+/* 1 if the database file could only be opened for reading (its file mode
+ * or a read-only mount): reads work, every write fails with FM_EREADONLY,
+ * and fm_store_open neither migrated it nor, for the daemon, marked
+ * interrupted rounds failed (it refuses a file that would need a
+ * migration).  0 otherwise. */
+int fm_store_read_only(const fm_store *st);
+
+/* Caps this connection's database at max_bytes (0: SQLite's own maximum):
+ * a write that would grow the file beyond it fails with FM_EFULL and is
+ * rolled back, as on a full disk.  For tests of a full disk where no small
+ * filesystem can be mounted (fairmatchd's db_max_bytes).  A cap below the
+ * file's current size holds it at its current size. */
+int fm_store_set_max_bytes(fm_store *st, uint64_t max_bytes, fm_error *err);
 
 /* Runs PRAGMA integrity_check and foreign_key_check: 0 if both are clean,
  * FM_EIO with the first problem otherwise. */

@@ -20,6 +20,12 @@
  * registers the SQL function fm_pupil_ref(round_id, employer_ref,
  * student_ref) (fm_store__pupil_ref, direct use only) on the connection.
  *
+ * A file that SQLite can only open for reading (its mode, a read-only
+ * mount) gives a read-only store: no WAL switch, no migration (a file that
+ * needs one is refused with FM_EREADONLY), no recovery, the lock file opened
+ * for reading if it cannot be created; every later write fails with
+ * FM_EREADONLY and is rolled back.  SQLITE_FULL anywhere is FM_EFULL.
+ *
  * Failure cases: the file cannot be created or opened, is a symlink, is
  * not a SQLite database or is another application's (FM_EINVAL or FM_EIO);
  * its user_version is newer than this code (FM_EINVAL: "upgrade
@@ -227,11 +233,17 @@ int fm_store__sql_fail(const fm_store *st, fm_error *err, int rc, const char *wh
     case SQLITE_CONSTRAINT: code = FM_EINVAL; break;
     case SQLITE_TOOBIG: code = FM_EINVAL; break;
     case SQLITE_NOTADB: code = FM_EINVAL; break;
+    case SQLITE_FULL: code = FM_EFULL; break;
+    case SQLITE_READONLY: code = FM_EREADONLY; break;
     default: code = FM_EIO; break;
     }
     const char *msg = st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
         msg = "the database is busy (another writer held it too long); try again";
+    else if (code == FM_EFULL)
+        msg = "the disk or the database's size limit is full; nothing of this was stored";
+    else if (code == FM_EREADONLY)
+        msg = "the database is read-only; nothing of this was stored";
     return fm_store__fail(st, err, code, "%s: %s", what, msg);
 }
 
@@ -492,9 +504,11 @@ static int harden(fm_store *st, fm_error *err)
     if (rc < 0)
         return rc;
 
-    /* WAL; the answer says which mode the file is really in. */
+    /* WAL; the answer says which mode the file is really in.  A read-only
+     * file stays in the mode it was left in (a fairmatch file is in WAL). */
     sqlite3_stmt *s = NULL;
-    rc = fm_store__prepare(st, "PRAGMA journal_mode = WAL", &s, err);
+    rc = fm_store__prepare(st, st->read_only ? "PRAGMA journal_mode"
+                                             : "PRAGMA journal_mode = WAL", &s, err);
     if (rc < 0)
         return rc;
     int step = sqlite3_step(s);
@@ -502,7 +516,7 @@ static int harden(fm_store *st, fm_error *err)
         rc = fm_store__sql_fail(st, err, step, "opening the database");
     } else {
         const unsigned char *mode = sqlite3_column_text(s, 0);
-        if (!mode || strcmp((const char *)mode, "wal") != 0)
+        if (!st->read_only && (!mode || strcmp((const char *)mode, "wal") != 0))
             rc = fm_store__fail(st, err, FM_EIO,
                                 "cannot put the database in WAL mode (it is in \"%s\" mode)",
                                 mode ? (const char *)mode : "?");
@@ -544,6 +558,11 @@ static int migrate(fm_store *st, fm_error *err)
                               "the database has a bad schema version %lld", (long long)version);
     if (version == FM_STORE_SCHEMA_VERSION)
         return 0;
+    if (st->read_only)
+        return fm_store__fail(st, err, FM_EREADONLY,
+                              "the database is read-only and has schema version %lld; "
+                              "this fairmatch must first migrate it to %d",
+                              (long long)version, FM_STORE_SCHEMA_VERSION);
 
     for (int64_t v = version; v < FM_STORE_SCHEMA_VERSION; v++) {
         int step = sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL);
@@ -627,6 +646,9 @@ static int ensure_pupil_key(fm_store *st, fm_error *err)
                  : fm_store__sql_fail(st, err, step, "reading the pupil key");
     }
     sqlite3_finalize(s);
+    if (rc == 0 && !found && st->read_only)
+        rc = fm_store__fail(st, err, FM_EREADONLY,
+                            "the database is read-only and has no pupil key yet");
     if (rc == 0 && !found) {
         randombytes_buf(st->pupil_key, sizeof st->pupil_key);
         rc = fm_store__prepare(st, "INSERT INTO secrets(name, value)"
@@ -675,6 +697,8 @@ static int take_lock(fm_store *st, const char *path, fm_error *err)
     if (n < 0 || (size_t)n >= sizeof lock_path)
         return fm_store__fail(st, err, FM_EINVAL, "the database path is too long");
     int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 && (errno == EROFS || errno == EACCES)) /* flock needs no write access */
+        fd = open(lock_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return fm_store__fail(st, err, FM_EIO, "cannot open the lock file %s: %s",
                               lock_path, strerror(errno));
@@ -726,7 +750,8 @@ int fm_store_open(const char *path, unsigned flags, fm_store **out, fm_error *er
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd >= 0) {
         close(fd);
-    } else if (errno != EEXIST) {
+    } else if (errno != EEXIST && !((errno == EROFS || errno == EACCES) &&
+                                     access(path, F_OK) == 0)) {
         rc = fm_store__fail(st, err, FM_EIO, "cannot create the database: %s",
                             strerror(errno));
         goto fail;
@@ -744,18 +769,22 @@ int fm_store_open(const char *path, unsigned flags, fm_store **out, fm_error *er
         goto fail;
     }
     sqlite3_extended_result_codes(st->db, 1);
+    /* SQLite falls back to reading only when the file or its mount cannot
+     * be written; such a store serves reads and refuses every write with
+     * FM_EREADONLY. */
+    st->read_only = sqlite3_db_readonly(st->db, "main") == 1;
 
     rc = harden(st, err);
     if (rc < 0)
         goto fail;
 
-    rc = fm_store__begin_write(st, err);
+    rc = st->read_only ? fm_store__begin_read(st, err) : fm_store__begin_write(st, err);
     if (rc < 0)
         goto fail;
     rc = migrate(st, err);
     if (rc == 0)
         rc = ensure_pupil_key(st, err);
-    if (rc == 0 && (flags & FM_STORE_DAEMON))
+    if (rc == 0 && (flags & FM_STORE_DAEMON) && !st->read_only)
         rc = recover(st, err);
     rc = fm_store__finish(st, rc, err);
     if (rc < 0)
@@ -786,6 +815,33 @@ void fm_store_close(fm_store *st)
         close(st->lock_fd); /* after SQLite: another daemon may start now */
     sodium_memzero(st->pupil_key, sizeof st->pupil_key);
     sqlite3_free(st);
+}
+
+int fm_store_read_only(const fm_store *st)
+{
+    return st->read_only;
+}
+
+int fm_store_set_max_bytes(fm_store *st, uint64_t max_bytes, fm_error *err)
+{
+    if (err)
+        fm_error_clear(err);
+    int64_t page_size = 0;
+    int rc = pragma_int(st, "PRAGMA page_size", &page_size, err);
+    if (rc < 0)
+        return rc;
+    if (page_size <= 0)
+        return fm_store__fail(st, err, FM_EINTERNAL, "the database has no page size");
+    /* SQLite's ceiling is 4294967294 pages; "no cap" is that ceiling. */
+    uint64_t pages = max_bytes ? max_bytes / (uint64_t)page_size : 4294967294u;
+    if (pages < 1)
+        pages = 1;
+    if (pages > 4294967294u)
+        pages = 4294967294u;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count = %llu", (unsigned long long)pages);
+    int64_t got = 0;
+    return pragma_int(st, sql, &got, err);
 }
 
 int fm_store_check(fm_store *st, fm_error *err)

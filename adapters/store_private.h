@@ -21,6 +21,7 @@ struct fm_store {
     int lock_fd;       /* FM_STORE_DAEMON: the flock()ed file, else -1 */
     char path[256];    /* for messages, truncated */
     unsigned char pupil_key[32]; /* the secrets row 'pupil_key' (store_open.c) */
+    int read_only;     /* the file could only be opened for reading */
 };
 
 /* Longest employer-facing pupil pseudonym, NUL included ("P-" + 10 chars). */

@@ -39,6 +39,7 @@ void fm_config_init(fm_config *c)
     c->max_upload = (size_t)256 * 1024 * 1024;
     c->shutdown_grace_s = 30;
     c->log_level = FM_LOG_INFO;
+    c->retention_days = 365;
 }
 
 static int parse_u64(const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
@@ -131,6 +132,17 @@ static int set_key(fm_config *c, const char *key, const char *v, const char **ex
         if (parse_seconds(v, 3600, &d))
             return -1;
         c->shutdown_grace_s = d;
+    } else if (strcmp(key, "retention_days") == 0) {
+        *expected = "days, 0 (keep forever) to 36500";
+        if (parse_u64(v, 0, 36500, &u))
+            return -1;
+        c->retention_days = (unsigned)u;
+    } else if (strcmp(key, "db_max_bytes") == 0) {
+        /* For tests of a full disk where no small filesystem can be mounted. */
+        *expected = "a byte count, 0 (no limit) or at least 65536";
+        if (parse_u64(v, 0, UINT64_MAX / 2, &u) || (u && u < 65536))
+            return -1;
+        c->db_max_bytes = u;
     } else if (strcmp(key, "log_level") == 0) {
         *expected = "debug, info, warn or error";
         int l = fm_log_level_parse(v);
@@ -158,6 +170,8 @@ static const struct {
     {"max_upload_bytes", "server"},
     {"shutdown_grace_s", "server"},
     {"db", "store"},
+    {"retention_days", "store"},
+    {"db_max_bytes", "store"},
     {"max_rounds", "rounds"},
     {"max_round_seconds", "rounds"},
     {"log_level", "log"},
@@ -216,7 +230,7 @@ static int on_key(void *user, const char *section, const char *key, const char *
         return fail_at(r, key, FM_EINVAL, "%s", "unknown key; known keys: [server] listen, "
                        "max_frame_bytes, idle_timeout_s, frame_timeout_s, write_queue_limit_bytes, "
                        "max_connections, max_inflight, max_upload_bytes, shutdown_grace_s; "
-                       "[store] db; [rounds] max_rounds, max_round_seconds; [log] log_level");
+                       "[store] db, retention_days, db_max_bytes; [rounds] max_rounds, max_round_seconds; [log] log_level");
     /* Keys before the first section are read as in the sectionless format. */
     if (*section && strcmp(section, home) != 0)
         return fail_at(r, key, FM_EINVAL, "this key belongs in section [%s]; move it there",

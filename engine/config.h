@@ -20,6 +20,10 @@
  *     shutdown_grace_s = N          [30]  then connections are cut
  *   [store]
  *     db = PATH                     [./fairmatch.db]
+ *     retention_days = N            [365]  pupils' personal fields are purged
+ *                                   N days after their last round; 0 never
+ *     db_max_bytes = N              [0]  cap the database file (tests of a
+ *                                   full disk); 0 = no cap
  *   [rounds]
  *     max_rounds = N                [2]  rounds queued or running at once
  *     max_round_seconds = N         [0]  cap on a round's time limit, 0 none
@@ -57,6 +61,8 @@ typedef struct fm_config {
     size_t max_upload;
     double shutdown_grace_s;
     int log_level;             /* fm_log_level */
+    unsigned retention_days;   /* 0: never purge */
+    uint64_t db_max_bytes;     /* 0: no cap */
 } fm_config;
 
 /* Fills the defaults. */

@@ -109,6 +109,8 @@ fm_code fm_code_of(int rc, const fm_error *err)
     case FM_ELIMIT: return FM_CODE(DEADLINE_EXCEEDED);
     case FM_ECANCELLED: return FM_CODE(CANCELLED);
     case FM_EINFEASIBLE: return FM_CODE(FAILED_PRECONDITION);
+    case FM_EFULL: return FM_CODE(RESOURCE_EXHAUSTED);
+    case FM_EREADONLY: return FM_CODE(FAILED_PRECONDITION);
     default: return FM_CODE(INTERNAL);
     }
 }
@@ -125,6 +127,19 @@ void fm_call_fail_err(fm_call *call, const fm_error *err, int with_place)
         set_error(call, code, rc == FM_EIO
                   ? "the daemon's database could not be read or written; see its log"
                   : "internal error; see the daemon's log");
+        return;
+    }
+    if (rc == FM_EFULL || rc == FM_EREADONLY) {
+        /* The store's message names the database path: the client gets a
+         * fixed text, the log the event. */
+        fm_logf(FM_LOG_WARN, rc == FM_EFULL ? "store_full" : "store_readonly",
+                "conn=%" PRIu64 " req=%" PRIu64 " method=%s", call->conn->id, call->id,
+                call->method ? call->method : "-");
+        set_error(call, code, rc == FM_EFULL
+                  ? "the daemon's disk is full: nothing of this request was stored; "
+                    "reads still work"
+                  : "the daemon's database is read-only: nothing of this request was "
+                    "stored; reads still work");
         return;
     }
     set_error(call, code, err->message[0] ? err->message : fm_error_code_name(rc));

@@ -55,7 +55,13 @@ static int pool_take(fm_server *s, fm_store **out, fm_error *err)
     uv_mutex_unlock(&s->pool_lock);
     if (*out)
         return 0;
-    return fm_store_open(s->cfg.db_path, 0, out, err);
+    int rc = fm_store_open(s->cfg.db_path, 0, out, err);
+    if (rc == 0 && s->cfg.db_max_bytes &&
+        (rc = fm_store_set_max_bytes(*out, s->cfg.db_max_bytes, err)) != 0) {
+        fm_store_close(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 static void pool_give(fm_server *s, fm_store *st)

@@ -127,8 +127,16 @@ int main(int argc, char **argv)
         print_error(&err);
         return 1;
     }
+    if (cfg.db_max_bytes && fm_store_set_max_bytes(store, cfg.db_max_bytes, &err) != 0) {
+        print_error(&err);
+        fm_store_close(store);
+        return 1;
+    }
+    int read_only = fm_store_read_only(store);
+    if (read_only)
+        fm_log(FM_LOG_WARN, "database_read_only", "writes", "refused", NULL);
     size_t n_failed = 0;
-    if (fm_jobs_recover_queued(store, &n_failed, &err) != 0) {
+    if (!read_only && fm_jobs_recover_queued(store, &n_failed, &err) != 0) {
         print_error(&err);
         fm_store_close(store);
         return 1;

@@ -64,6 +64,8 @@ const char *fm_error_code_name(int code)
     case FM_ELIMIT: return "limit";
     case FM_EINTERNAL: return "internal";
     case FM_ECANCELLED: return "cancelled";
+    case FM_EFULL: return "full";
+    case FM_EREADONLY: return "readonly";
     default: return "unknown";
     }
 }

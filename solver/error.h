@@ -25,7 +25,9 @@ enum {
     FM_EINFEASIBLE = -4, /* the constraints of a round cannot all be met */
     FM_ELIMIT = -5,    /* a time or size limit stopped the work */
     FM_EINTERNAL = -6, /* a bug: an invariant did not hold */
-    FM_ECANCELLED = -7 /* the caller asked to stop */
+    FM_ECANCELLED = -7, /* the caller asked to stop */
+    FM_EFULL = -8,     /* the disk (or the database's size limit) is full */
+    FM_EREADONLY = -9  /* the database cannot be written (file mode, mount) */
 };
 
 typedef struct fm_error {

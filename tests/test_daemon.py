@@ -144,9 +144,9 @@ def write_csv(path, rows, extra_col=None):
 # ---- the daemon ------------------------------------------------------------------
 
 class Daemon:
-    def __init__(self, exe, db, tmp, config=None, name="d"):
+    def __init__(self, exe, db, tmp, config=None, name="d", prefix=()):
         self.log_path = os.path.join(tmp, name + ".log")
-        args = [exe, "--listen", "127.0.0.1:0", "--db", db]
+        args = list(prefix) + [exe, "--listen", "127.0.0.1:0", "--db", db]
         if config:
             args += ["--config", config]
         self.logf = open(self.log_path, "w")

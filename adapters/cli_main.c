@@ -3,6 +3,7 @@
  *
  *   fairmatch solve ...                      offline round (cli_solve.c)
  *   fairmatch token create|list|revoke ...   local token administration (cli_token.h)
+ *   fairmatch purge --db PATH ...            local retention purge (cli_purge.h)
  *   fairmatch [--server HOST:PORT] [--token TOKEN] COMMAND ...
  *                                            client commands (cli_client.h)
  *
@@ -23,6 +24,7 @@
 
 #include "cli.h"
 #include "cli_client.h"
+#include "cli_purge.h"
 #include "cli_token.h"
 #include "error.h"
 
@@ -41,6 +43,7 @@ static void usage(FILE *f)
         "Offline and local commands:\n"
         "  solve     run a whole round offline from CSV files\n"
         "  token     create, list or revoke the daemon's access tokens (on its database)\n"
+        "  purge     purge old pupils' personal data now (on the daemon's database)\n"
         "\n"
         "Commands that talk to fairmatchd:\n");
     fm_cli_client_usage(f);
@@ -194,12 +197,14 @@ int main(int argc, char **argv)
             token = getenv("FAIRMATCH_TOKEN");
         return fm_cli_client(server, token ? token : "", argc - i, argv + i);
     }
-    if (strcmp(cmd, "solve") == 0 || strcmp(cmd, "token") == 0) {
+    if (strcmp(cmd, "solve") == 0 || strcmp(cmd, "token") == 0 ||
+        strcmp(cmd, "purge") == 0) {
         if (given)
             return usage_error("--server and --token are for the commands that talk to "
                                "fairmatchd, not for", cmd);
         return cmd[0] == 's' ? fm_cli_solve(argc - i, argv + i)
-                             : fm_cli_token(argc - i, argv + i);
+             : cmd[0] == 't' ? fm_cli_token(argc - i, argv + i)
+                             : fm_cli_purge(argc - i, argv + i);
     }
     return usage_error("unknown command", cmd);
 }

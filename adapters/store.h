@@ -58,7 +58,7 @@
 /* ---- opening -------------------------------------------------------------- */
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define FM_STORE_SCHEMA_VERSION 2
+#define FM_STORE_SCHEMA_VERSION 3
 
 /* Longest ref (student_ref, school_ref, ...), as files.md allows. */
 #define FM_STORE_REF_MAX 64
@@ -351,6 +351,30 @@ int fm_store_assignment_set_status(fm_store *st, const fm_store_scope *who,
                                    int64_t round_id, fm_store_side side,
                                    const char *student_ref,
                                    fm_assignment_status status, fm_error *err);
+
+/* ---- retention ---------------------------------------------------------------
+ * Pupils' personal data is kept for retention_days after they were last
+ * seen: the latest of their rounds' dates (or the day a round was created,
+ * if later), the day their row was last written and the day they withdrew. */
+
+typedef struct fm_store_purge_counts {
+    int64_t pupils;       /* pupils purged (rows deleted, rows anonymised) */
+    int64_t assignments;  /* their assignment rows given an opaque ref */
+    int64_t kept;         /* pupils still within the limit, untouched */
+} fm_store_purge_counts;
+
+/* Purges, in one transaction, every pupil last seen before now (unix
+ * seconds) - retention_days: the students row goes (birth date, location,
+ * flags, gender, sectors, weeks, wishes, ref); in every round the pupil's
+ * assignment rows get one opaque random student_ref ("anon-" + 20
+ * characters), so rounds, their vectors, summaries and exports keep adding
+ * up (tier, school, target, employer, rank, distance, utility, reason and
+ * status stay).  Mentors' rows, DBS dates included, are kept.
+ * retention_days 0 purges nothing.  Local administration: no scope (the
+ * daemon and `fairmatch purge`).  *out gets the counts (all 0 on failure,
+ * when nothing changed). */
+int fm_store_purge(fm_store *st, int64_t now, unsigned retention_days,
+                   fm_store_purge_counts *out, fm_error *err);
 
 /* ---- access tokens ----------------------------------------------------------
  * A token is "fm_" and 43 base64url characters: 32 bytes from

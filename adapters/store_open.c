@@ -202,6 +202,13 @@ static const char *const migrations[FM_STORE_SCHEMA_VERSION] = {
     " name TEXT NOT NULL PRIMARY KEY,"
     " value BLOB NOT NULL CHECK (length(value) = 32)"
     ") STRICT, WITHOUT ROWID;",
+
+    /* 2 -> 3: retention (store_retention.c).  A purged pupil's rows keep
+     * an opaque student_ref and are marked anonymised; the index finds a
+     * pupil's rows across rounds. */
+    "ALTER TABLE assignments ADD COLUMN anonymised INTEGER NOT NULL DEFAULT 0"
+    " CHECK (" BOOL_OK("anonymised") ");"
+    "CREATE INDEX assignments_student ON assignments(student_ref) WHERE anonymised = 0;",
 };
 
 /* ---- shared helpers (store_private.h) ------------------------------------- */

@@ -4,7 +4,8 @@
  * Normal case: reads the config file if given, lets --listen and --db
  * override it, opens the database as the daemon (FM_STORE_DAEMON: created
  * on first start, an exclusive lock, rounds left running by a crash marked
- * failed; rounds left queued are marked failed here), listens, and runs
+ * failed; rounds left queued are marked failed here), purges pupils past
+ * retention_days (retention.h; not on a read-only database), listens, and runs
  * the loop until SIGTERM or SIGINT has drained it (server.h); then closes
  * the worker stores and the database, checks that uv_loop_close returns 0,
  * and exits 0.
@@ -27,6 +28,7 @@
 #include "error.h"
 #include "jobs.h"
 #include "log.h"
+#include "retention.h"
 #include "server.h"
 #include "store.h"
 
@@ -143,6 +145,7 @@ int main(int argc, char **argv)
     }
     if (n_failed)
         fm_logf(FM_LOG_WARN, "rounds_interrupted", "queued_rounds_failed=%zu", n_failed);
+    fm_retention_run(store, cfg.retention_days); /* then daily (server.c) */
     uv_loop_t loop;
     if (uv_loop_init(&loop) != 0) {
         fprintf(stderr, "fairmatchd: error: cannot start the event loop\n");

@@ -32,6 +32,7 @@
 #include "fairmatch.pb-c.h"
 #include "handlers.h"
 #include "jobs.h"
+#include "retention.h"
 #include "log.h"
 
 typedef struct write_req {
@@ -602,6 +603,7 @@ void fm_server_check_done(fm_server *s)
     uv_timer_stop(&s->grace);
     close_server_handle(s, (uv_handle_t *)&s->grace);
     close_server_handle(s, (uv_handle_t *)&s->ticker);
+    close_server_handle(s, (uv_handle_t *)&s->purge);
     close_server_handle(s, (uv_handle_t *)&s->wake);
     close_server_handle(s, (uv_handle_t *)&s->turns);
     close_server_handle(s, (uv_handle_t *)&s->sigterm);
@@ -674,11 +676,12 @@ int fm_server_init(fm_server *s, uv_loop_t *loop, const fm_config *cfg, fm_store
     uv_signal_init(loop, &s->sigint);
     uv_timer_init(loop, &s->grace);
     uv_timer_init(loop, &s->ticker);
+    uv_timer_init(loop, &s->purge);
     uv_async_init(loop, &s->wake, fm_jobs_on_wake);
     uv_idle_init(loop, &s->turns);
     s->listener.data = s->sigterm.data = s->sigint.data = s;
-    s->grace.data = s->ticker.data = s->wake.data = s->turns.data = s;
-    s->open_handles = 7;
+    s->grace.data = s->ticker.data = s->purge.data = s->wake.data = s->turns.data = s;
+    s->open_handles = 8;
 
     int rc = bind_listen(s, err);
     if (rc == 0)
@@ -692,11 +695,17 @@ int fm_server_init(fm_server *s, uv_loop_t *loop, const fm_config *cfg, fm_store
         close_server_handle(s, (uv_handle_t *)&s->listener);
         close_server_handle(s, (uv_handle_t *)&s->grace);
         close_server_handle(s, (uv_handle_t *)&s->ticker);
+        close_server_handle(s, (uv_handle_t *)&s->purge);
         close_server_handle(s, (uv_handle_t *)&s->wake);
         close_server_handle(s, (uv_handle_t *)&s->turns);
         close_server_handle(s, (uv_handle_t *)&s->sigterm);
         close_server_handle(s, (uv_handle_t *)&s->sigint);
         return rc;
+    }
+    if (s->cfg.retention_days > 0 && !fm_store_read_only(store)) {
+        /* The purge at start ran before serving (main.c); then once a day. */
+        const uint64_t day_ms = 24ull * 3600 * 1000;
+        uv_timer_start(&s->purge, fm_retention_on_timer, day_ms, day_ms);
     }
     fm_logf(FM_LOG_INFO, "listening", "addr=%s max_frame=%zu idle_timeout_ms=%llu",
             s->bound, s->cfg.max_frame, (unsigned long long)s->cfg.idle_timeout_ms);

@@ -123,6 +123,7 @@ typedef struct fm_server {
     uv_async_t wake;              /* worker threads: a round changed phase */
     uv_idle_t turns;              /* next turn of the backlogged connections */
     fm_conn *backlog;             /* connections with frames read, not yet taken */
+    uv_timer_t purge;             /* daily retention purge (retention.h) */
     unsigned open_handles;
     int listening, shutting_down, finished;
     fm_conn *conns;

@@ -1518,6 +1518,151 @@ static void test_round_with_solver(void **state)
     fm_store_close(st);
 }
 
+/* ---- retention ------------------------------------------------------------------ */
+
+/* Unix seconds of noon UTC on yyyymmdd. */
+static int64_t unix_day(int32_t d)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = d / 10000 - 1900;
+    tm.tm_mon = d / 100 % 100 - 1;
+    tm.tm_mday = d % 100;
+    tm.tm_hour = 12;
+    return (int64_t)timegm(&tm);
+}
+
+/* Every row of round id, both sides, into rows (cap 32); returns the count. */
+static size_t all_rows(fm_store *st, int64_t id, fm_store_assignment *rows)
+{
+    fm_error err;
+    fm_store_assignment_query q = { -1, NULL, NULL, NULL };
+    size_t n = 0;
+    assert_int_equal(fm_store_assignment_page(st, &COORD, id, &q, rows, 32, &n, &err), 0);
+    return n;
+}
+
+/* The row as a string without its student_ref, for comparing multisets. */
+static void row_key(const fm_store_assignment *a, char *buf, size_t size)
+{
+    snprintf(buf, size, "%d|%s|%d|%s|%s|%d|%.3f|%d|%s|%d", (int)a->side, a->school_ref,
+             a->tier, a->target_ref, a->employer_ref, a->rank, a->distance_km, a->utility,
+             a->reason, (int)a->status);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+static void test_retention_purge(void **state)
+{
+    (void)state;
+    char path[512];
+    fm_store *st = open_sample(path, sizeof path, "retention.db", FM_STORE_DAEMON);
+    fm_error err;
+    fm_region r;
+    load_ok(st, &r);
+    int64_t id = 0;
+    assert_int_equal(fm_store_round_create(st, &COORD, 20270614, NULL, &id, &err), 0);
+    assert_int_equal(fm_store_round_start(st, id, &err), 0);
+    fm_round_params params = { .date = 20270614 };
+    fm_result res;
+    fm_result_init(&res);
+    assert_int_equal(fm_solver_run(&r, &params, &res, &err), 0);
+    assert_int_equal(fm_store_round_finish(st, id, &r, &res, NULL, "{\"n\": 1}", &err), 0);
+    fm_result_free(&res);
+    fm_region_free(&r);
+    fm_store_close(st);
+    /* S3, S4, S5 were last written on 2027-01-01 and are last seen in the
+     * round of 2027-06-14; S1 and S2 were written again on 2028-06-01. */
+    char sql[256];
+    snprintf(sql, sizeof sql, "UPDATE students SET updated_at = %lld;"
+             "UPDATE students SET updated_at = %lld WHERE ref IN ('S1', 'S2')",
+             (long long)unix_day(20270101), (long long)unix_day(20280601));
+    exec_raw(path, sql);
+    st = open_ok(path, 0);
+
+    fm_store_assignment before[32], after[32];
+    size_t n_before = all_rows(st, id, before);
+    fm_store_round r0;
+    fm_store_round_init(&r0);
+    assert_int_equal(fm_store_round_get(st, &COORD, id, &r0, &err), 0);
+    assert_true(file_contains(path, "2010-03-15", 10) || query_int(path,
+                "SELECT count(*) FROM students WHERE birth_date = '2010-03-15'") == 1);
+
+    /* retention_days 0 and a limit not yet reached: nothing. */
+    fm_store_purge_counts c;
+    assert_int_equal(fm_store_purge(st, unix_day(20280701), 0, &c, &err), 0);
+    assert_int_equal(c.pupils + c.assignments + c.kept, 0);
+    assert_int_equal(fm_store_purge(st, unix_day(20280613), 365, &c, &err), 0);
+    assert_int_equal(c.pupils, 0);   /* 365 days after the round (2028 is a leap year) */
+    assert_int_equal(c.kept, 5);
+    /* More than 365 days after the round: S3, S4, S5 go, S1 and S2 stay. */
+    assert_int_equal(fm_store_purge(st, unix_day(20280614), 365, &c, &err), 0);
+    assert_int_equal(c.pupils, 3);
+    assert_int_equal(c.kept, 2);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM students"), 2);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM students WHERE ref IN ('S1', 'S2')"),
+                     2);
+    /* S3 and S5 asked for both sides, S4 for a placement: 5 rows anonymised. */
+    assert_int_equal(c.assignments, 5);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM assignments WHERE anonymised = 1"),
+                     5);
+    assert_int_equal(query_int(path, "SELECT count(DISTINCT student_ref) FROM assignments"
+                                     " WHERE anonymised = 1"), 3);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM assignments WHERE student_ref"
+                                     " IN ('S3', 'S4', 'S5')"), 0);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM assignments WHERE anonymised = 1"
+                                     " AND student_ref NOT GLOB 'anon-[a-z2-7]*'"), 0);
+    /* The safeguarding date of the mentor is kept. */
+    assert_int_equal(query_int(path, "SELECT count(*) FROM mentors"
+                                     " WHERE dbs_valid_until = '2028-12-31'"), 1);
+    /* No trace of a purged birth date in the file or its WAL. */
+    char wal[600];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    assert_false(file_contains(path, "2010-03-15", 10));
+    assert_false(file_contains(wal, "2010-03-15", 10));
+
+    /* The round reads as before: same vectors and summary, the same rows
+     * but for the refs. */
+    size_t n_after = all_rows(st, id, after);
+    assert_int_equal(n_after, n_before);
+    fm_store_round r1;
+    fm_store_round_init(&r1);
+    assert_int_equal(fm_store_round_get(st, &COORD, id, &r1, &err), 0);
+    assert_memory_equal(&r1.placements, &r0.placements, sizeof r0.placements);
+    assert_memory_equal(&r1.mentors, &r0.mentors, sizeof r0.mentors);
+    assert_string_equal(r1.summary_json, r0.summary_json);
+    char kb[32][256], ka[32][256];
+    for (size_t i = 0; i < n_before; i++) {
+        row_key(&before[i], kb[i], sizeof kb[i]);
+        row_key(&after[i], ka[i], sizeof ka[i]);
+        int kept = strcmp(after[i].student_ref, "S1") == 0;
+        assert_true(kept || strncmp(after[i].student_ref, "anon-", 5) == 0);
+    }
+    qsort(kb, n_before, sizeof kb[0], cmp_str);
+    qsort(ka, n_after, sizeof ka[0], cmp_str);
+    for (size_t i = 0; i < n_before; i++)
+        assert_string_equal(kb[i], ka[i]);
+    fm_store_round_free(&r0);
+    fm_store_round_free(&r1);
+
+    /* An employer still pages its rows; a purged pupil has no age band. */
+    fm_store_scope emp = scope_of(FM_ROLE_EMPLOYER, "EMP-1");
+    fm_store_assignment_query q = { FM_SIDE_PLACEMENT, NULL, NULL, NULL };
+    size_t n = 0;
+    assert_int_equal(fm_store_assignment_page(st, &emp, id, &q, after, 32, &n, &err), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_true(after[i].pupil_ref[0] == 'P' && after[i].age_band[0] == '\0');
+
+    /* Again: nothing more to purge. */
+    assert_int_equal(fm_store_purge(st, unix_day(20280701), 365, &c, &err), 0);
+    assert_int_equal(c.pupils, 0);
+    assert_int_equal(c.kept, 2);
+    close_checked(st, path);
+}
+
 /* ---- tokens ------------------------------------------------------------------- */
 
 static void test_tokens(void **state)
@@ -1821,6 +1966,7 @@ int main(void)
         cmocka_unit_test(test_put_allocation_failures),
         cmocka_unit_test(test_open_allocation_failures),
         cmocka_unit_test(test_killed_writer),
+        cmocka_unit_test(test_retention_purge),
     };
     int failed = cmocka_run_group_tests(tests, setup_dir, teardown_dir);
     sqlite3_shutdown();

@@ -473,6 +473,8 @@ static int harden(fm_store *st, fm_error *err)
         { SQLITE_DBCONFIG_DQS_DDL, 0 },
         { SQLITE_DBCONFIG_DQS_DML, 0 },
         { SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0 },
+        { SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0 },
+        { SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, 0 },
         { SQLITE_DBCONFIG_ENABLE_FKEY, 1 },
     };
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {

@@ -35,6 +35,7 @@
 #include "region.h"
 #include "solver.h"
 #include "store.h"
+#include "store_private.h" /* test_defensive reads the connection */
 
 static char dir[256];
 
@@ -1518,6 +1519,100 @@ static void test_round_with_solver(void **state)
     fm_store_close(st);
 }
 
+/* ---- a defensive connection ------------------------------------------------------ */
+
+static void test_defensive(void **state)
+{
+    (void)state;
+    char path[512];
+    fm_store *st = open_new(path, sizeof path, "defensive.db", FM_STORE_DAEMON);
+    sqlite3 *db = st->db;
+    static const struct { int op, want; const char *name; } configs[] = {
+        { SQLITE_DBCONFIG_DEFENSIVE, 1, "DEFENSIVE" },
+        { SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, "TRUSTED_SCHEMA" },
+        { SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, "ENABLE_TRIGGER" },
+        { SQLITE_DBCONFIG_ENABLE_VIEW, 0, "ENABLE_VIEW" },
+        { SQLITE_DBCONFIG_DQS_DDL, 0, "DQS_DDL" },
+        { SQLITE_DBCONFIG_DQS_DML, 0, "DQS_DML" },
+        { SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, "ENABLE_LOAD_EXTENSION" },
+        { SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0, "ENABLE_FTS3_TOKENIZER" },
+        { SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, 0, "LEGACY_ALTER_TABLE" },
+        { SQLITE_DBCONFIG_WRITABLE_SCHEMA, 0, "WRITABLE_SCHEMA" },
+        { SQLITE_DBCONFIG_ENABLE_FKEY, 1, "ENABLE_FKEY" },
+    };
+    for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
+        int got = -1;
+        assert_int_equal(sqlite3_db_config(db, configs[i].op, -1, &got), SQLITE_OK);
+        if (got != configs[i].want)
+            fail_msg("SQLITE_DBCONFIG_%s is %d", configs[i].name, got);
+    }
+    static const struct { int id, max; const char *name; } limits[] = {
+        { SQLITE_LIMIT_LENGTH, 64 * 1024 * 1024, "LENGTH" },
+        { SQLITE_LIMIT_SQL_LENGTH, 100000, "SQL_LENGTH" },
+        { SQLITE_LIMIT_COLUMN, 100, "COLUMN" },
+        { SQLITE_LIMIT_EXPR_DEPTH, 100, "EXPR_DEPTH" },
+        { SQLITE_LIMIT_COMPOUND_SELECT, 4, "COMPOUND_SELECT" },
+        { SQLITE_LIMIT_VDBE_OP, 100000, "VDBE_OP" },
+        { SQLITE_LIMIT_FUNCTION_ARG, 8, "FUNCTION_ARG" },
+        { SQLITE_LIMIT_ATTACHED, 0, "ATTACHED" },
+        { SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 64, "LIKE_PATTERN_LENGTH" },
+        { SQLITE_LIMIT_VARIABLE_NUMBER, 32, "VARIABLE_NUMBER" },
+        { SQLITE_LIMIT_TRIGGER_DEPTH, 1, "TRIGGER_DEPTH" },
+    };
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        int got = sqlite3_limit(db, limits[i].id, -1);
+        if (got > limits[i].max)
+            fail_msg("SQLITE_LIMIT_%s is %d, above %d", limits[i].name, got, limits[i].max);
+    }
+    /* The pragmas read back, and the limits bite. */
+    sqlite3_stmt *s = NULL;
+    static const struct { const char *sql; int64_t want; } pragmas[] = {
+        { "PRAGMA trusted_schema", 0 }, { "PRAGMA foreign_keys", 1 },
+        { "PRAGMA secure_delete", 1 }, { "PRAGMA cell_size_check", 1 },
+        { "PRAGMA mmap_size", 0 },
+    };
+    for (size_t i = 0; i < sizeof pragmas / sizeof pragmas[0]; i++) {
+        assert_int_equal(sqlite3_prepare_v2(db, pragmas[i].sql, -1, &s, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+        if (sqlite3_column_int64(s, 0) != pragmas[i].want)
+            fail_msg("%s is %lld", pragmas[i].sql, (long long)sqlite3_column_int64(s, 0));
+        sqlite3_finalize(s);
+    }
+    assert_int_not_equal(sqlite3_exec(db, "PRAGMA writable_schema = ON;"
+                                      "UPDATE sqlite_schema SET sql = sql WHERE 0", NULL,
+                                      NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db, "ATTACH ':memory:' AS other", NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db, "SELECT load_extension('libm.so.6')", NULL, NULL,
+                                      NULL), SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db, "SELECT \"no such column\" FROM tokens", NULL, NULL,
+                                      NULL), SQLITE_OK); /* no double-quoted strings */
+    char *big = malloc(200000);
+    assert_non_null(big);
+    memset(big, ' ', 199999);
+    memcpy(big, "SELECT 1", 8);
+    big[199999] = '\0';
+    assert_int_equal(sqlite3_prepare_v2(db, big, -1, &s, NULL), SQLITE_TOOBIG);
+    free(big);
+    fm_store_close(st);
+
+    /* A trigger planted in the file by someone else never fires for the
+     * store, nor does a view take effect. */
+    exec_raw(path, "CREATE TRIGGER planted AFTER INSERT ON students BEGIN"
+                   " DELETE FROM tokens; END;"
+                   "CREATE VIEW planted_view AS SELECT ref FROM students");
+    st = open_ok(path, 0);
+    char tok[FM_STORE_TOKEN_SIZE];
+    fm_error err;
+    assert_int_equal(fm_store_token_create(st, FM_ROLE_COORDINATOR, NULL, tok, sizeof tok,
+                                           NULL, &err), 0);
+    put_all(st);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM tokens"), 1);
+    assert_int_not_equal(sqlite3_exec(st->db, "SELECT * FROM planted_view", NULL, NULL,
+                                      NULL), SQLITE_OK);
+    fm_store_close(st);
+}
+
 /* ---- retention ------------------------------------------------------------------ */
 
 /* Unix seconds of noon UTC on yyyymmdd. */
@@ -1967,6 +2062,7 @@ int main(void)
         cmocka_unit_test(test_open_allocation_failures),
         cmocka_unit_test(test_killed_writer),
         cmocka_unit_test(test_retention_purge),
+        cmocka_unit_test(test_defensive),
     };
     int failed = cmocka_run_group_tests(tests, setup_dir, teardown_dir);
     sqlite3_shutdown();

@@ -234,6 +234,21 @@ def b_list_assignments(ctx, role, scope):
     return {"round_id": ctx.rid, "page_size": 10000, "include_unmatched": True}, data
 
 
+def b_export_round(ctx, role, scope):
+    def data(r):
+        e = r.export_round
+        if role == "school":
+            return (len(e.results) == ctx.rows_of_school and not e.matches and
+                    all(x.school_ref == "SCH01" for x in e.results),
+                    "%d result rows, all of SCH01 pupils" % len(e.results))
+        if role == "employer":
+            return (len(e.matches) == ctx.rows_of_employer and not e.results and
+                    all(x.pupil_ref.startswith("P-") for x in e.matches),
+                    "%d matches of EMP01, pseudonyms only" % len(e.matches))
+        return len(e.results) == ctx.n_rows, "%d result rows" % len(e.results)
+    return {"round_id": ctx.rid, "page_size": 10000}, data
+
+
 def b_decide(ctx, role, scope):
     side = ctx.schema.enum("SIDE_PLACEMENTS")
     if role == "employer":
@@ -281,6 +296,7 @@ TABLE = {
     "rerun_round": (std(), b_rerun),
     "list_rounds": (std(school=(OK, OK), employer=(OK, OK)), b_list_rounds),
     "cancel_round": (std(coord=(ALLOWED, ALLOWED)), b_cancel),
+    "export_round": (std(school=(OK, OK), employer=(OK, OK)), b_export_round),
 }
 
 

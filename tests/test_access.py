@@ -34,8 +34,6 @@ import argparse
 import csv
 import os
 import random
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -484,17 +482,8 @@ def main():
         grep_log(d.log(), ctx.pupils)
         d = None
     finally:
-        if d is not None:
-            d.stop(signal.SIGKILL)
-        if args.keep:
-            print("kept", tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    if td.FAILS:
-        print("test_access: %d check(s) failed" % len(td.FAILS), file=sys.stderr)
-        return 1
-    print("test_access: all checks passed")
-    return 0
+        td.cleanup(d, tmp, args.keep)
+    return td.report("test_access")
 
 
 if __name__ == "__main__":

@@ -522,15 +522,8 @@ def main():
         test_read_only(args, tmp)
         print("info  read-only: %.1f s" % (time.time() - t0))
     finally:
-        if args.keep:
-            print("kept", tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    if td.FAILS:
-        print("test_crash: %d check(s) failed" % len(td.FAILS), file=sys.stderr)
-        return 1
-    print("test_crash: all checks passed")
-    return 0
+        td.cleanup(None, tmp, args.keep)
+    return td.report("test_crash")
 
 
 if __name__ == "__main__":

@@ -179,6 +179,26 @@ class Daemon:
         return rc
 
 
+def cleanup(d, tmp, keep):
+    """The end of a test run: kills a daemon left running, then removes the
+    temporary directory (or says where it was kept)."""
+    if d is not None:
+        d.stop(signal.SIGKILL)
+    if keep:
+        print("kept", tmp)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report(name):
+    """The exit code of a test run, with its last line."""
+    if FAILS:
+        print("%s: %d check(s) failed" % (name, len(FAILS)), file=sys.stderr)
+        return 1
+    print("%s: all checks passed" % name)
+    return 0
+
+
 def token(tool, db, role, scope=None):
     args = [tool, db, role] + ([scope] if scope else [])
     return subprocess.run(args, check=True, capture_output=True, text=True).stdout.strip()
@@ -862,17 +882,8 @@ def main():
         d = None
         test_no_personal_data(log, region)
     finally:
-        if d is not None:
-            d.stop(signal.SIGKILL)
-        if args.keep:
-            print("kept", tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    if FAILS:
-        print("test_daemon: %d check(s) failed" % len(FAILS), file=sys.stderr)
-        return 1
-    print("test_daemon: all checks passed")
-    return 0
+        cleanup(d, tmp, args.keep)
+    return report("test_daemon")
 
 
 if __name__ == "__main__":

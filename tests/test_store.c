@@ -1481,6 +1481,19 @@ static void test_assignments(void **state)
     close_checked(st, path);
 }
 
+/* Loads st's region into r, creates and starts a round of 2027-06-14 (*id)
+ * and solves it into res (initialised here); returns the solver's code. */
+static int solve_sample_round(fm_store *st, fm_region *r, fm_result *res, int64_t *id,
+                              fm_error *err)
+{
+    load_ok(st, r);
+    assert_int_equal(fm_store_round_create(st, &COORD, 20270614, NULL, id, err), 0);
+    assert_int_equal(fm_store_round_start(st, *id, err), 0);
+    fm_round_params params = { .date = 20270614 };
+    fm_result_init(res);
+    return fm_solver_run(r, &params, res, err);
+}
+
 /* The daemon's whole path with the real solver: load, solve, save. */
 static void test_round_with_solver(void **state)
 {
@@ -1489,14 +1502,9 @@ static void test_round_with_solver(void **state)
     fm_store *st = open_sample(path, sizeof path, "solve.db", FM_STORE_DAEMON);
     fm_error err;
     fm_region r;
-    load_ok(st, &r);
     int64_t id = 0;
-    assert_int_equal(fm_store_round_create(st, &COORD, 20270614, NULL, &id, &err), 0);
-    assert_int_equal(fm_store_round_start(st, id, &err), 0);
-    fm_round_params params = { .date = 20270614 };
     fm_result res;
-    fm_result_init(&res);
-    if (fm_solver_run(&r, &params, &res, &err) != 0) {
+    if (solve_sample_round(st, &r, &res, &id, &err) != 0) {
         /* The solver is not this module's; record the failure like the daemon. */
         print_message("the solver failed (%s); the round is recorded failed\n", err.message);
         assert_int_equal(fm_store_round_fail(st, id, err.message, &err), 0);
@@ -1657,14 +1665,9 @@ static void test_retention_purge(void **state)
     fm_store *st = open_sample(path, sizeof path, "retention.db", FM_STORE_DAEMON);
     fm_error err;
     fm_region r;
-    load_ok(st, &r);
     int64_t id = 0;
-    assert_int_equal(fm_store_round_create(st, &COORD, 20270614, NULL, &id, &err), 0);
-    assert_int_equal(fm_store_round_start(st, id, &err), 0);
-    fm_round_params params = { .date = 20270614 };
     fm_result res;
-    fm_result_init(&res);
-    assert_int_equal(fm_solver_run(&r, &params, &res, &err), 0);
+    assert_int_equal(solve_sample_round(st, &r, &res, &id, &err), 0);
     assert_int_equal(fm_store_round_finish(st, id, &r, &res, NULL, "{\"n\": 1}", &err), 0);
     fm_result_free(&res);
     fm_region_free(&r);

@@ -366,8 +366,9 @@ typedef struct fm_store_purge_counts {
 /* Purges, in one transaction, every pupil last seen before now (unix
  * seconds) - retention_days: the students row goes (birth date, location,
  * flags, gender, sectors, weeks, wishes, ref); in every round the pupil's
- * assignment rows get one opaque random student_ref ("anon-" + 20
- * characters), so rounds, their vectors, summaries and exports keep adding
+ * assignment rows get one opaque student_ref ("anon-" + 20 characters
+ * of a hash keyed with a key drawn for this purge and then forgotten), so
+ * rounds, their vectors, summaries and exports keep adding
  * up (tier, school, target, employer, rank, distance, utility, reason and
  * status stay).  Mentors' rows, DBS dates included, are kept.
  * retention_days 0 purges nothing.  Local administration: no scope (the

@@ -9,10 +9,10 @@
  * before now - retention_days are purged: their students row (birth date,
  * location, travel limit, flags, gender, sectors, weeks, wishes, the ref
  * itself) is deleted, and in every round their assignment rows get one new
- * opaque student_ref, "anon-" and 20 base32 characters of randombytes_buf()
- * (the same for all their rows, so per-pupil counts of old reports still add
- * up; random, so not even the database's keys lead back to the ref), marked
- * anonymised.  Tier, school, target, employer, rank, distance, utility,
+ * opaque student_ref, "anon-" and 20 base32 characters of a BLAKE2b of the
+ * ref keyed with a random key drawn for this purge and then forgotten (the
+ * same for all their rows, so per-pupil counts of old reports still add up;
+ * no key kept anywhere leads back to the ref), marked anonymised.  Tier, school, target, employer, rank, distance, utility,
  * reason and status stay, so old exports and summaries still add up.  A ref
  * left only in assignment rows (a pupil purged while a round ran) is
  * treated the same way.  Mentors' rows, their DBS dates included, are not
@@ -53,14 +53,19 @@ static const char *const candidates_sql =
     "  WHERE NOT EXISTS (SELECT 1 FROM students s WHERE s.ref = l.ref))"
     " SELECT ref, d < ?1 FROM seen";
 
-static void anon_id(char out[ANON_SIZE])
+/* The opaque ref of a purged pupil: BLAKE2b of the ref keyed with a key
+ * drawn for this purge alone and forgotten after it (one random draw per
+ * purge rather than per pupil), 100 bits in base32. */
+static void anon_id(const unsigned char key[crypto_generichash_KEYBYTES], const char *ref,
+                    char out[ANON_SIZE])
 {
     static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
-    unsigned char bytes[20];
-    randombytes_buf(bytes, sizeof bytes);
+    unsigned char h[20];
+    crypto_generichash(h, sizeof h, (const unsigned char *)ref, strlen(ref), key,
+                       crypto_generichash_KEYBYTES);
     memcpy(out, ANON_PREFIX, sizeof ANON_PREFIX - 1);
     for (size_t i = 0; i < 20; i++)
-        out[sizeof ANON_PREFIX - 1 + i] = b32[bytes[i] & 31];
+        out[sizeof ANON_PREFIX - 1 + i] = b32[h[i] & 31];
     out[ANON_SIZE - 1] = '\0';
 }
 
@@ -112,13 +117,15 @@ static int purge_refs(fm_store *st, const ref_list *l, fm_store_purge_counts *ou
                       fm_error *err)
 {
     sqlite3_stmt *upd = NULL, *del = NULL;
+    unsigned char key[crypto_generichash_KEYBYTES];
+    randombytes_buf(key, sizeof key);
     int rc = fm_store__prepare(st, "UPDATE assignments SET student_ref = ?2, anonymised = 1"
                                " WHERE student_ref = ?1 AND anonymised = 0", &upd, err);
     if (rc == 0)
         rc = fm_store__prepare(st, "DELETE FROM students WHERE ref = ?1", &del, err);
     for (size_t i = 0; rc == 0 && i < l->n; i++) {
         char anon[ANON_SIZE];
-        anon_id(anon);
+        anon_id(key, l->refs[i], anon);
         sqlite3_bind_text(upd, 1, l->refs[i], -1, SQLITE_STATIC);
         sqlite3_bind_text(upd, 2, anon, -1, SQLITE_STATIC);
         rc = fm_store__step_done(st, upd, "anonymising a pupil's round rows", err);
@@ -131,6 +138,7 @@ static int purge_refs(fm_store *st, const ref_list *l, fm_store_purge_counts *ou
         out->pupils++;
         sqlite3_reset(del);
     }
+    sodium_memzero(key, sizeof key);
     sqlite3_finalize(upd);
     sqlite3_finalize(del);
     return rc;
@@ -154,12 +162,17 @@ int fm_store_purge(fm_store *st, int64_t now, unsigned retention_days,
         return fm_store__fail(st, err, FM_EINVAL, "the purge date is out of range");
 
     ref_list l = {0};
+    /* Each pupil's UPDATE rewrites a few rows, so SQLite keeps a statement
+     * journal of the pages it touches: in a temporary file by default, some
+     * 35 writes a pupil.  In memory for this one transaction. */
+    (void)sqlite3_exec(st->db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
     int rc = fm_store__begin_write(st, err);
     if (rc == 0)
         rc = find_expired(st, cutoff, &l, &out->kept, err);
     if (rc == 0)
         rc = purge_refs(st, &l, out, err);
     rc = fm_store__finish(st, rc, err);
+    (void)sqlite3_exec(st->db, "PRAGMA temp_store = DEFAULT", NULL, NULL, NULL);
     free(l.refs);
     if (rc < 0) {
         memset(out, 0, sizeof *out);

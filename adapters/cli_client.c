@@ -129,6 +129,37 @@ static void copy_str(char *dst, size_t size, const char *src)
     snprintf(dst, size, "%s", src ? src : "");
 }
 
+/* What to do next after the daemon's error, or NULL when its message says
+ * it (a bad value names the field to fix). */
+static const char *daemon_hint(const Fairmatch__V1__Error *e)
+{
+    switch (e->code) {
+    case CODE(UNAUTHENTICATED):
+        return "check the token (--token or FAIRMATCH_TOKEN); the coordinator makes tokens "
+               "with 'fairmatch token create' on the daemon's machine";
+    case CODE(PERMISSION_DENIED):
+        return "this token's role or scope does not allow it; 'fairmatch status' shows who "
+               "the token is";
+    case CODE(NOT_FOUND):
+        return e->field && strcmp(e->field, "round_id") == 0
+                   ? "'fairmatch round list' shows the rounds there are" : NULL;
+    case CODE(FAILED_PRECONDITION):
+        return e->field && strcmp(e->field, "round_id") == 0
+                   ? "'fairmatch round show ID' shows where the round is" : NULL;
+    case CODE(RESOURCE_EXHAUSTED):
+        return "the daemon is at a limit: try again in a moment, or send smaller requests "
+               "(import --chunk-size)";
+    case CODE(INTERNAL):
+        return "this is the daemon's fault, not yours: its log says more ('journalctl -u "
+               "fairmatchd', or its stderr)";
+    case CODE(UNAVAILABLE):
+        return "the daemon is shutting down: try again once it is back ('fairmatch health "
+               "--wait 60')";
+    default:
+        return NULL;
+    }
+}
+
 /* Prints the daemon's error with every part it carries; returns the exit
  * code: 2 for INVALID_ARGUMENT, else 1. */
 static int daemon_failure(const Fairmatch__V1__Error *e, const char *context)
@@ -148,6 +179,9 @@ static int daemon_failure(const Fairmatch__V1__Error *e, const char *context)
         copy_str(err.message, sizeof err.message, e->message && *e->message ? e->message
                                                                             : "failed");
     fm_cli_print_error(&err);
+    const char *next = daemon_hint(e);
+    if (next)
+        fprintf(stderr, "fairmatch: %s\n", next);
     return e->code == CODE(INVALID_ARGUMENT) ? FM_EXIT_USAGE : FM_EXIT_FAILED;
 }
 
@@ -243,7 +277,7 @@ static int session_open(session *s)
     s->max_frame = s->hello->status->max_frame_bytes;
     s->role = s->hello->status->role;
     if (*s->token && s->role == ROLE(UNSPECIFIED)) {
-        say_error("%s did not take the token", s->server);
+        say_error("%s did not take the token; check --token or FAIRMATCH_TOKEN", s->server);
         return FM_EXIT_FAILED;
     }
     return 0;
@@ -808,6 +842,8 @@ static int round_failure(uint64_t id, const Fairmatch__V1__RoundStatus *st)
     const char *msg = st->error && st->error->message && *st->error->message
                           ? st->error->message : phase_name(st->phase);
     say_error("round %" PRIu64 " %s: %s", id, phase_name(st->phase), msg);
+    fprintf(stderr, "fairmatch: fix what the message names, then 'fairmatch round run' "
+            "again (the daemon's log has the details)\n");
     return FM_EXIT_FAILED;
 }
 
@@ -1625,8 +1661,9 @@ static int cmd_round_export(session *s, int argc, char **argv)
         goto out;
     const Fairmatch__V1__RoundStatus *st = info->show_round->status;
     if (!st || st->phase != PHASE(DONE)) {
-        say_error("round %" PRIu64 " has no results: it is %s", id,
-                  st ? phase_name(st->phase) : "unknown");
+        say_error("round %" PRIu64 " has no results: it is %s; wait for it with 'fairmatch "
+                  "round show %" PRIu64 "', or run a new one", id,
+                  st ? phase_name(st->phase) : "unknown", id);
         code = FM_EXIT_FAILED;
         goto out;
     }

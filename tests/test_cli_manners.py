@@ -233,6 +233,7 @@ def main():
             (["import", "pupils", "x.csv"], 2, "--help"),
             (["health", "--wait", "soon"], 2, "--help"),
             (["round", "show", "999"], 1, "no round 999"),
+            (["round", "export", "999", "--out", "x"], 1, "'fairmatch round list' shows"),
         ]
         for argv, want, hint in codes:
             for extra in ([], ["--json"]):
@@ -247,7 +248,8 @@ def main():
         check(p.returncode == 2 and "bad.csv:2:3: lat" in p.stderr,
               "a bad CSV exits 2 naming file, line, column and field (%s)" % p.stderr.strip())
         p = run("status", e=dict(env, FAIRMATCH_TOKEN="fm_nope"))
-        check(p.returncode == 1 and "token" in p.stderr, "a bad token exits 1 (%d)" % p.returncode)
+        check(p.returncode == 1 and "'fairmatch token create'" in p.stderr,
+              "a bad token exits 1 and says where tokens come from (%d)" % p.returncode)
         p = run("round", "run", e=dict(env, FAIRMATCH_TOKEN=""))
         check(p.returncode == 2 and "fairmatch token create" in p.stderr,
               "no token exits 2 and says where a token comes from")

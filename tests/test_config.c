@@ -10,6 +10,8 @@
  * a number, a line that is neither `key = value` nor `[section]`, an
  * unclosed section header, an over-long line, a missing file (FM_EIO).
  * Reading stops at the first error, so a later bad line does not hide it.
+ * The example config engine/fairmatchd.conf reads, and its commented-out
+ * defaults are the real defaults.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -146,6 +148,55 @@ static void test_errors(void **state)
     free(big);
 }
 
+/* The example config that `cmake --install` ships reads cleanly, and with
+ * every commented-out `#key = value` line switched on it still equals the
+ * defaults: what it documents as defaults is true. */
+static void test_example_config(void **state)
+{
+    (void)state;
+    const char *path = FM_TEST_DATA "/../../engine/fairmatchd.conf";
+    fm_config c, d;
+    fm_error err;
+    fm_config_init(&c);
+    fm_error_clear(&err);
+    assert_int_equal(fm_config_read(&c, path, &err), 0);
+    assert_string_equal(c.db_path, "/var/lib/fairmatch/fairmatch.db");
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char text[16384], line[1024];
+    size_t n = 0;
+    int switched = 0;
+    while (fgets(line, sizeof line, f)) {
+        const char *l = line;
+        /* "#max_rounds = 2" is a key commented out; "# text" is prose. */
+        if (line[0] == '#' && line[1] >= 'a' && line[1] <= 'z' && strchr(line, '=')) {
+            l = line + 1;
+            switched++;
+        }
+        size_t k = strlen(l);
+        assert_true(n + k < sizeof text);
+        memcpy(text + n, l, k);
+        n += k;
+    }
+    text[n] = '\0';
+    fclose(f);
+    assert_true(switched >= 8);
+    assert_int_equal(read_text(text, &c, &err), 0);
+    fm_config_init(&d);
+    snprintf(d.db_path, sizeof d.db_path, "%s", c.db_path);
+    assert_string_equal(c.listen, d.listen);
+    assert_int_equal(c.max_frame, d.max_frame);
+    assert_int_equal(c.idle_timeout_ms, d.idle_timeout_ms);
+    assert_int_equal(c.write_queue_limit, d.write_queue_limit);
+    assert_int_equal(c.max_connections, d.max_connections);
+    assert_int_equal(c.max_inflight, d.max_inflight);
+    assert_int_equal(c.max_upload, d.max_upload);
+    assert_true(c.shutdown_grace_s == d.shutdown_grace_s);
+    assert_int_equal(c.max_rounds, d.max_rounds);
+    assert_true(c.max_round_seconds == d.max_round_seconds);
+    assert_int_equal(c.log_level, d.log_level);
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -164,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_all_sections),
         cmocka_unit_test(test_sectionless_and_defaults),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_example_config),
         cmocka_unit_test(test_missing_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,22 +13,7 @@
 #   install_test.sh BUILD_DIR
 set -u
 build=$1
-tmp=$(mktemp -d)
-daemon=
-cleanup() {
-  if [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; then
-    kill -KILL "$daemon" 2>/dev/null
-    wait "$daemon" 2>/dev/null
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fails=0
-passes=0
-check() { # description, then a command that must succeed
-  local what=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/cli_test_lib.sh"   # $tmp, check, cleanup of $tmp and $daemon
 
 prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
 stage=$tmp/stage
@@ -126,5 +111,4 @@ check "the installed fairmatchd exits 0 on SIGTERM (got $rc)" test $rc -eq 0
 check "health exits 1 once the daemon is gone (got $rc)" test $rc -eq 1
 check "... and says where to look: $(cat "$tmp/down.err")" grep -q "journalctl -u fairmatchd" "$tmp/down.err"
 
-echo "$passes passed, $fails failed"
-test $fails -eq 0
+finish

@@ -29,11 +29,12 @@ import os
 import pty
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_daemon import Daemon  # noqa: E402
 
 DATE = "2027-06-14"
 FAILS = []
@@ -97,18 +98,9 @@ def main():
         text_ids = [int(l.split()[0]) for l in p_text.stdout.splitlines()[1:]]
         check([t["id"] for t in js(p_json, "token list").get("tokens", [])] == text_ids == [1, 2],
               "token list --json has the ids of the text")
-        log = open(os.path.join(tmp, "daemon.log"), "w+")
-        daemon = subprocess.Popen([args.fairmatchd, "--listen", "127.0.0.1:0", "--db", db],
-                                  stderr=log)
-        port = None
-        for _ in range(200):
-            log.seek(0)
-            m = re.search(r"event=listening addr=127\.0\.0\.1:(\d+)", log.read())
-            if m:
-                port = int(m.group(1))
-                break
-            time.sleep(0.05)
-        if not check(port is not None, "fairmatchd starts"):
+        daemon = Daemon(args.fairmatchd, db, tmp)
+        port = daemon.port
+        if not check(port is not None, "fairmatchd starts (%s)" % daemon.log()[-300:]):
             return 1
         env.update(FAIRMATCH_SERVER="127.0.0.1:%d" % port, FAIRMATCH_TOKEN=coord)
         for kind in ("schools", "students", "placements", "mentors"):
@@ -279,11 +271,7 @@ def main():
               "... and prints no intermediate phases on stdout (%r)" % out[:200])
     finally:
         if daemon is not None:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
+            daemon.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     # A daemon that is gone: exit 1, and the message says what to do.
     p = subprocess.run([fm, "status"], env=dict(env), capture_output=True, text=True)

@@ -30,19 +30,17 @@ Exit 0 when every check holds; a failed check prints FAIL and exits 1.
 """
 import argparse
 import csv
-import io
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import wire_client as wc  # noqa: E402
+from test_daemon import Daemon  # noqa: E402
 
 DATE = "2027-06-14"
 EMPLOYER_COLUMNS = ["pupil_ref", "age_band", "needs_access", "school_name", "placement_ref",
@@ -71,21 +69,6 @@ def age_band(birth, date):
     y, m, d = map(int, date.split("-"))
     age = y - by - (1 if (m, d) < (bm, bd) else 0)
     return "<14" if age < 14 else "14-15" if age < 16 else "16-17" if age < 18 else "18+"
-
-
-def start_daemon(fmd, db, tmp):
-    log = open(os.path.join(tmp, "daemon.log"), "w+")
-    p = subprocess.Popen([fmd, "--listen", "127.0.0.1:0", "--db", db], stderr=log)
-    for _ in range(200):
-        log.seek(0)
-        m = re.search(r"event=listening addr=127\.0\.0\.1:(\d+)", log.read())
-        if m:
-            return p, int(m.group(1))
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    log.seek(0)
-    raise SystemExit("fairmatchd did not start: " + log.read())
 
 
 def rpc_export(schema, port, token, round_id, page):
@@ -130,7 +113,10 @@ def main():
             return p.stdout.strip()
 
         coord = token("coordinator")
-        daemon, port = start_daemon(args.fairmatchd, db, tmp)
+        daemon = Daemon(args.fairmatchd, db, tmp)
+        port = daemon.port
+        if not check(port is not None, "fairmatchd starts (%s)" % daemon.log()[-300:]):
+            return 1
         env.update(FAIRMATCH_SERVER="127.0.0.1:%d" % port, FAIRMATCH_TOKEN=coord)
         for kind in ("schools", "students", "placements", "mentors"):
             p = run([fm, "import", kind, os.path.join(data, kind + ".csv")], env)
@@ -282,11 +268,7 @@ def main():
         conn.close()
     finally:
         if daemon is not None:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                check(daemon.wait(timeout=30) == 0, "fairmatchd exits 0 on SIGTERM")
-            except subprocess.TimeoutExpired:
-                daemon.kill()
+            check(daemon.stop() == 0, "fairmatchd exits 0 on SIGTERM")
         shutil.rmtree(tmp, ignore_errors=True)
     if FAILS:
         print("test_party_export: %d check(s) failed" % len(FAILS), file=sys.stderr)

@@ -15,14 +15,7 @@ readme=$1
 fm=$(realpath "$2")
 fmd=$(realpath "$3")
 data=$4/sample
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-passes=0
-check() { # description, then a command that must succeed
-  local what=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/cli_test_lib.sh"   # $tmp, check, cleanup of $tmp and $daemon
 
 port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$tmp/bin" "$tmp/work"
@@ -72,5 +65,4 @@ assert m and [v["n1"], v["n2"], v["n3"], v["utility"]] == [int(x) for x in m.gro
 check "the daemon was stopped by the tutorial's last step" \
   sh -c "! /usr/bin/python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", $port), 1)' 2>/dev/null"
 
-echo "$passes passed, $fails failed"
-test $fails -eq 0
+finish

@@ -3,9 +3,11 @@
  * all or nothing (fm_round_write, round_output.h).
  *
  * Normal case: create OUT and any missing parents (mode 0755, less the
- * umask); write placements.csv, mentors.csv, then build the summary (whose
- * write_s now includes the time spent here) and write report.html and
- * summary.json from it.  Each file goes to a fresh hidden temporary name in
+ * umask); write placements.csv, mentors.csv, explanations.csv (when the
+ * result kept nearest misses), then build the summary (whose write_s now
+ * includes the time spent here) and write certificate.csv from the
+ * certificate text it carries, and report.html and summary.json from the
+ * rest.  Each file goes to a fresh hidden temporary name in
  * OUT (".NAME.tmp-PID-N", created with O_EXCL, mode 0666 less the umask) and
  * is flushed and fsync()ed.  Only when all four are complete are they
  * renamed onto their final names, summary.json last, and OUT is fsync()ed.
@@ -20,6 +22,8 @@
  * written) can leave a mix, and then summary.json is still the old one.
  */
 #include "round_output.h"
+
+#include "explanations_csv.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -36,10 +40,12 @@
 #define PATH_MAX 4096
 #endif
 
-enum { F_PLACEMENTS, F_MENTORS, F_REPORT, F_SUMMARY, N_FILES };
+enum { F_PLACEMENTS, F_MENTORS, F_EXPLANATIONS, F_CERTIFICATE, F_REPORT, F_SUMMARY,
+       N_FILES };
 
 static const char *const file_names[N_FILES] = {
-    "placements.csv", "mentors.csv", "report.html", "summary.json"};
+    "placements.csv", "mentors.csv", "explanations.csv", "certificate.csv",
+    "report.html", "summary.json"};
 
 /* One output file on its way: temporary path while open, then renamed. */
 typedef struct out_file {
@@ -168,27 +174,77 @@ static int name_file(int rc, const out_file *o, fm_error *err)
  * time), or NULL with err set. */
 typedef json_t *(*summary_fn)(void *ctx, fm_error *err);
 
+/* Writes summary.json from the summary less the certificate's text, and
+ * certificate.csv from that text when there is one (else no file). */
+static int write_summary_files(out_file *files, const json_t *summary,
+                               const fm_region *r, const fm_result *res,
+                               const fm_report_context *report, int *has_cert,
+                               fm_error *err)
+{
+    json_t *cert = json_object_get(summary, FM_SUMMARY_CERTIFICATE_KEY);
+    json_t *plain = json_copy((json_t *)summary);
+    int rc = 0;
+    if (!plain)
+        return fm_error_set(err, FM_ENOMEM, "out of memory writing the summary");
+    json_object_del(plain, FM_SUMMARY_CERTIFICATE_KEY);
+    *has_cert = json_is_string(cert);
+    if (*has_cert) {
+        errno = 0;
+        if (fwrite(json_string_value(cert), 1, json_string_length(cert),
+                   files[F_CERTIFICATE].f) != json_string_length(cert))
+            rc = io_error(err, files[F_CERTIFICATE].final, "cannot write",
+                          errno ? errno : EIO);
+        if (rc == 0)
+            rc = close_tmp(&files[F_CERTIFICATE], err);
+    }
+    if (rc == 0) {
+        errno = 0;
+        rc = name_file(fm_report_html_write(files[F_REPORT].f, plain, r, res, report, err),
+                       &files[F_REPORT], err);
+    }
+    if (rc == 0)
+        rc = close_tmp(&files[F_REPORT], err);
+    if (rc == 0) {
+        errno = 0;
+        rc = name_file(fm_summary_json_write(files[F_SUMMARY].f, plain, err),
+                       &files[F_SUMMARY], err);
+    }
+    if (rc == 0)
+        rc = close_tmp(&files[F_SUMMARY], err);
+    json_decref(plain);
+    return rc;
+}
+
 /* The whole job of fm_round_write and fm_round_write_with_summary: with
- * make == NULL only the two CSV files are written. */
+ * make == NULL only the two CSV files are written; explanations.csv when
+ * res kept nearest misses (date: the round date for its sentences).  A
+ * previous explanations.csv or certificate.csv that this round does not
+ * replace is removed once the new files are in place, so OUT never pairs
+ * one round's files with another's evidence. */
 static int write_round(const char *outdir, const fm_region *r, const fm_result *res,
-                       summary_fn make, void *ctx, const fm_report_context *report,
-                       fm_error *err)
+                       int32_t date, summary_fn make, void *ctx,
+                       const fm_report_context *report, fm_error *err)
 {
     out_file files[N_FILES];
-    int n_files = make ? N_FILES : F_REPORT;
+    int want[N_FILES] = { 0 };
     json_t *summary = NULL;
-    int rc, dirfd;
+    int rc, dirfd, has_cert = 0;
 
     assert(outdir && r && res);
     memset(files, 0, sizeof files);
     if (err)
         err->file[0] = '\0';
+    want[F_PLACEMENTS] = want[F_MENTORS] = 1;
+    want[F_EXPLANATIONS] = res->placements.miss || res->mentors.miss;
+    want[F_CERTIFICATE] = want[F_REPORT] = want[F_SUMMARY] = make != NULL;
 
     rc = make_dirs(outdir, err);
     if (rc != 0)
         goto done;
 
-    for (int i = 0; i < n_files; i++) {
+    for (int i = 0; i < N_FILES; i++) {
+        if (!want[i])
+            continue;
         rc = open_tmp(&files[i], outdir, file_names[i], err);
         if (rc != 0)
             goto done;
@@ -208,6 +264,13 @@ static int write_round(const char *outdir, const fm_region *r, const fm_result *
     }
     if (rc == 0)
         rc = close_tmp(&files[F_MENTORS], err);
+    if (rc == 0 && want[F_EXPLANATIONS]) {
+        errno = 0;
+        rc = name_file(fm_explanations_csv_write(files[F_EXPLANATIONS].f, r, date, res, err),
+                       &files[F_EXPLANATIONS], err);
+        if (rc == 0)
+            rc = close_tmp(&files[F_EXPLANATIONS], err);
+    }
     if (rc != 0)
         goto done;
 
@@ -217,31 +280,29 @@ static int write_round(const char *outdir, const fm_region *r, const fm_result *
             rc = err && err->code ? err->code : FM_ENOMEM;
             goto done;
         }
-        errno = 0;
-        rc = name_file(fm_report_html_write(files[F_REPORT].f, summary, r, res,
-                                            report, err),
-                       &files[F_REPORT], err);
-        if (rc == 0)
-            rc = close_tmp(&files[F_REPORT], err);
-        if (rc == 0) {
-            errno = 0;
-            rc = name_file(fm_summary_json_write(files[F_SUMMARY].f, summary,
-                                                 err),
-                           &files[F_SUMMARY], err);
-        }
-        if (rc == 0)
-            rc = close_tmp(&files[F_SUMMARY], err);
+        rc = write_summary_files(files, summary, r, res, report, &has_cert, err);
         if (rc != 0)
             goto done;
+        if (!has_cert)
+            want[F_CERTIFICATE] = 0; /* its empty temporary file goes below */
     }
 
-    for (int i = 0; i < n_files; i++) {
+    for (int i = 0; i < N_FILES; i++) {
+        if (!want[i])
+            continue;
         if (rename(files[i].tmp, files[i].final) != 0) {
             rc = io_error(err, files[i].final, "cannot rename into place",
                           errno);
             goto done;
         }
         files[i].created = 0;
+    }
+    for (int i = F_EXPLANATIONS; i <= F_CERTIFICATE; i++) {
+        char stale[PATH_MAX];
+        if (want[i])
+            continue;
+        if (snprintf(stale, sizeof stale, "%s/%s", outdir, file_names[i]) < (int)sizeof stale)
+            (void)unlink(stale);
     }
     /* Make the renames durable; a directory that cannot be fsync()ed
      * (some file systems say EINVAL) still holds complete files. */
@@ -292,7 +353,8 @@ int fm_round_write(const char *outdir, const fm_region *r,
                    const fm_round_timing *timing, fm_error *err)
 {
     solved_round sr = { r, params, res, timing, now_s() };
-    return write_round(outdir, r, res, summary_of_solved, &sr, NULL, err);
+    return write_round(outdir, r, res, params ? params->date : 0, summary_of_solved, &sr,
+                       NULL, err);
 }
 
 static json_t *given_summary(void *ctx, fm_error *err)
@@ -305,7 +367,7 @@ int fm_round_write_with_summary(const char *outdir, const fm_region *r,
                                 const fm_result *res, const json_t *summary,
                                 const fm_report_context *ctx, fm_error *err)
 {
-    return write_round(outdir, r, res, summary ? given_summary : NULL,
+    return write_round(outdir, r, res, 0, summary ? given_summary : NULL,
                        (void *)summary, ctx, err);
 }
 

@@ -97,6 +97,10 @@ json_t *fm_summary_constrained_json(const fm_side_result *sr);
 int fm_summary_infeasible_write(const char *outdir, const fm_round_params *params,
                                 const fm_error *why, fm_error *err);
 
+/* The summary key that carries certificate.csv's text until the files are
+ * written (summary_json.c, round_files.c). */
+#define FM_SUMMARY_CERTIFICATE_KEY "certificate_csv"
+
 /* Serialises a summary: 2-space indent, keys in insertion order, reals with
  * 10 significant digits, a final LF.  FM_EIO. */
 int fm_summary_json_write(FILE *f, const json_t *summary, fm_error *err);

@@ -30,12 +30,22 @@
  *                    "no_eligible_by_rule": {"sector": n, ...}},
  *        "proof": {"method", "levels": [{"level", "name", "value", "bound"}],
  *                  "optimal", "certificate_checked"},
+ *        "explanations": {"outcompeted_full", "outcompeted_reserved",
+ *                  "no_eligible_with_nearest_miss", "no_eligible_without_candidate",
+ *                  "seconds"} or null (explanations_csv.h),
+ *        "envy": {"definition", "pairs", "pairs_by_tier": {"1", "2"},
+ *                  "pairs_unmatched", "pairs_at_reserved_placements", "students",
+ *                  "examples": [{"student_ref", "target_ref", "holder_ref",
+ *                  "student_tier", "holder_tier", "utility_wanted", "utility_got"}],
+ *                  "seconds"} (audit.h),
  *        "solver": {"pricing_rounds", "arcs_priced", "pivots"},
  *        "constrained": {...} only under extra constraints (summary_constrained.c) },
  *     "mentors": { likewise },
  *     "timings": {"read_s", "candidates_s", "solve_s", "check_s", "write_s",
  *                 "total_s"},
- *     "peak_rss_mb": 123.4 }
+ *     "peak_rss_mb": 123.4,
+ *     "certificate_csv": "side,node,..." }   (taken out into OUT/certificate.csv
+ *                                            when the files are written)
  * rate is placed / asked (0 when nobody asked); "placed" means matched on
  * the mentor side too.  by_school lists the schools with at least one pupil
  * who asked on that side; "name" only for schools listed in schools.csv.
@@ -47,6 +57,8 @@
  */
 #include "round_output.h"
 #include "policy_file.h"
+
+#include "certificate_csv.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -328,6 +340,77 @@ static json_t *proof_json(const fm_side_result *sr)
     return o;
 }
 
+/* Counts of explanations.csv's rows by kind and cause (null when the
+ * round kept no nearest misses, e.g. a stored round). */
+static json_t *explanations_json(const fm_region *r, const fm_side_result *sr)
+{
+    int64_t full = 0, reserved = 0, ne_miss = 0, ne_none = 0;
+    if (!sr->miss || !sr->match)
+        return json_null();
+    for (size_t s = 0; s < r->n_students; s++) {
+        const fm_match *m = &sr->match[s];
+        if (!m->asked || m->target >= 0)
+            continue;
+        if (m->reason == FM_REASON_OUTCOMPETED)
+            sr->miss[s].reserved_open ? reserved++ : full++;
+        else
+            sr->miss[s].target >= 0 ? ne_miss++ : ne_none++;
+    }
+    json_t *o = json_object();
+    int bad = o == NULL;
+    bad |= set_int(o, "outcompeted_full", full);
+    bad |= set_int(o, "outcompeted_reserved", reserved);
+    bad |= set_int(o, "no_eligible_with_nearest_miss", ne_miss);
+    bad |= set_int(o, "no_eligible_without_candidate", ne_none);
+    bad |= set(o, "seconds", json_real(sr->seconds_explain));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* The justified-envy audit (fm_envy_audit, solver.h; audit.h). */
+static json_t *envy_json(const fm_region *r, const fm_side_result *sr, int placements)
+{
+    const fm_envy_audit *e = &sr->envy;
+    json_t *o = json_object(), *ex = json_array(), *by = json_object();
+    int bad = !o || !ex || !by;
+    bad |= set(o, "definition", json_string(
+        "pairs (pupil s, target t): s is eligible for t, prefers t (higher utility "
+        "than what s got, or s unmatched), and t holds a pupil of a lower priority "
+        "tier than s; seats are not distinguished, so a lower-tier pupil in a "
+        "general seat of a placement with a reserve counts too"));
+    bad |= set_int(o, "pairs", e->pairs);
+    bad |= set_int(by, "1", e->pairs_by_tier[0]);
+    bad |= set_int(by, "2", e->pairs_by_tier[1]);
+    bad |= set(o, "pairs_by_tier", by);
+    bad |= set_int(o, "pairs_unmatched", e->pairs_unmatched);
+    bad |= set_int(o, "pairs_at_reserved_placements", e->pairs_reserve);
+    bad |= set_int(o, "students", e->students);
+    for (int32_t k = 0; k < e->n_examples && !bad; k++) {
+        const fm_envy_example *x = &e->examples[k];
+        json_t *j = json_object();
+        bad |= j == NULL;
+        bad |= set(j, "student_ref", json_string(r->students[x->student].ref));
+        bad |= set(j, "target_ref", json_string(placements ? r->placements[x->target].ref
+                                                          : r->mentors[x->target].ref));
+        bad |= set(j, "holder_ref", json_string(r->students[x->holder].ref));
+        bad |= set_int(j, "student_tier", fm_student_tier(&r->students[x->student]));
+        bad |= set_int(j, "holder_tier", fm_student_tier(&r->students[x->holder]));
+        bad |= set_int(j, "utility_wanted", x->utility_wanted);
+        bad |= set_int(j, "utility_got", x->utility_got);
+        bad |= json_array_append_new(ex, j) != 0;
+    }
+    bad |= set(o, "examples", ex);
+    bad |= set(o, "seconds", json_real(e->seconds));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 static json_t *side_json(const fm_region *r, const fm_side_result *sr,
                          const side_stats *st, int placements,
                          const size_t *school_order,
@@ -394,6 +477,8 @@ static json_t *side_json(const fm_region *r, const fm_side_result *sr,
     bad |= set(o, "proof", proof_json(sr));
     if (sr->constrained)
         bad |= set(o, "constrained", fm_summary_constrained_json(sr));
+    bad |= set(o, "explanations", explanations_json(r, sr));
+    bad |= set(o, "envy", envy_json(r, sr, placements));
 
     bad |= set_int(solver, "pricing_rounds", sr->pricing_rounds);
     bad |= set_int(solver, "arcs_priced", sr->n_arcs_priced);
@@ -475,6 +560,31 @@ static json_t *timings_json(const fm_round_timing *t, const fm_result *res)
     return o;
 }
 
+/* certificate.csv's text, carried inside the summary so that a stored
+ * round (fairmatchd keeps the summary) exports it too; the writers take it
+ * out into OUT/certificate.csv (round_files.c).  null when no side kept
+ * its certificate. */
+static json_t *certificate_text(const fm_region *r, const fm_result *res)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (!res->placements.certificate.cut && !res->mentors.certificate.cut)
+        return json_null();
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return NULL;
+    fm_error e;
+    fm_error_clear(&e);
+    int rc = fm_certificate_csv_write(f, r, res, &e);
+    if (fclose(f) != 0 || rc != 0) {
+        free(text);
+        return NULL;
+    }
+    json_t *j = json_stringn(text, len);
+    free(text);
+    return j;
+}
+
 int fm_summary_json_new(const fm_region *r, const fm_round_params *params,
                         const fm_result *res, const fm_round_timing *timing,
                         json_t **out, fm_error *err)
@@ -526,6 +636,7 @@ int fm_summary_json_new(const fm_region *r, const fm_round_params *params,
     bad |= set(o, "mentors", side_json(r, &res->mentors, &sm, 0,
                                        school_order, sector_order));
     bad |= set(o, "timings", timings_json(timing, res));
+    bad |= set(o, FM_SUMMARY_CERTIFICATE_KEY, certificate_text(r, res));
     bad |= set(o, "peak_rss_mb",
                timing ? json_real(timing->peak_rss_mb) : json_null());
     if (bad) {

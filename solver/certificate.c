@@ -9,7 +9,9 @@
  */
 #include "certificate.h"
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "utility.h"
 
@@ -156,5 +158,93 @@ int fm_certificate_check(const fm_region *r, int mentors, int32_t date,
             return fm_error_set(err, FM_EINTERNAL, "certificate: level %d not proven "
                                 "(value %lld, bound %lld)", k + 1,
                                 (long long)proof[k].value, (long long)proof[k].bound);
+    return FM_OK;
+}
+
+int fm_certificate_export(const fm_pools *p, const fm_cuts *cuts,
+                          const int64_t *potentials, fm_side_certificate *out)
+{
+    size_t n = 2 * (size_t)p->n_targets + 1;
+    memset(out, 0, sizeof *out);
+    out->cut = calloc(n, sizeof *out->cut);
+    out->potential = calloc(n, sizeof *out->potential);
+    if (!out->cut || !out->potential) {
+        fm_certificate_side_free(out);
+        return FM_ENOMEM;
+    }
+    int64_t sink = potentials[FM_UNODE_SINK];
+    for (int t = 1; t <= 3; t++)
+        out->potential_tier[t - 1] = potentials[FM_UNODE_TIER(t)] - sink;
+    for (int32_t t = 0; t < p->n_targets; t++) {
+        int32_t q[2] = { p->general[t], p->reserved[t] };
+        for (int k = 0; k < 2; k++) {
+            if (q[k] < 0)
+                continue;
+            out->cut[2 * t + k] = cuts->pool[q[k]] & 7;
+            out->potential[2 * t + k] = potentials[FM_UNODE_POOL(p, q[k])] - sink;
+        }
+    }
+    return FM_OK;
+}
+
+void fm_certificate_side_free(fm_side_certificate *c)
+{
+    free(c->cut);
+    free(c->potential);
+    memset(c, 0, sizeof *c);
+}
+
+int fm_certificate_complete(const fm_pools *p, const fm_side_certificate *in,
+                            fm_cuts *cuts, int64_t **potentials)
+{
+    const fm_cands *c = p->cands;
+    size_t n_nodes = 4 + (size_t)p->n_students + (size_t)p->n_pools;
+    int64_t *pot = calloc(n_nodes, sizeof *pot);
+    cuts->student = calloc((size_t)p->n_students + 1, 1);
+    cuts->pool = calloc((size_t)p->n_pools + 1, 1);
+    if (!pot || !cuts->student || !cuts->pool) {
+        free(pot);
+        fm_cuts_free(cuts);
+        return FM_ENOMEM;
+    }
+    for (int t = 1; t <= 3; t++)
+        pot[FM_UNODE_TIER(t)] = in->potential_tier[t - 1];
+    pot[FM_UNODE_SINK] = 0;
+    for (int32_t q = 0; q < p->n_pools; q++) {
+        int32_t t = p->target_of[q];
+        int k = p->reserved[t] == q;
+        cuts->pool[q] = in->cut[2 * t + k] & 7;
+        pot[FM_UNODE_POOL(p, q)] = in->potential[2 * t + k];
+    }
+    for (int32_t s = 0; s < p->n_students; s++) {
+        int tier = p->tier[s];
+        uint8_t outside = 0;    /* levels at which some usable pool is not in X */
+        int64_t v1 = INT64_MIN, v2 = INT64_MIN;
+        int any = 0;
+        for (int64_t e = 2 * c->start[s]; e < 2 * c->start[s + 1]; e++) {
+            int32_t q = fm_pools_edge_pool(p, e, tier);
+            if (q < 0)
+                continue;
+            any = 1;
+            outside |= (uint8_t)(~cuts->pool[q] & 7);
+            int64_t v = pot[FM_UNODE_POOL(p, q)] - FM_UTILITY_MAX + c->utility[e >> 1];
+            if (v > v1) {
+                v2 = v1;
+                v1 = v;
+            } else if (v > v2) {
+                v2 = v;
+            }
+        }
+        cuts->student[s] = (uint8_t)(~outside & 7);
+        int64_t a = pot[FM_UNODE_TIER(tier)];
+        int64_t ps = a;
+        if (any) {
+            ps = a < v1 ? a : v1;
+            if (ps < v2)
+                ps = v2;
+        }
+        pot[FM_UNODE_STUDENT(s)] = ps;
+    }
+    *potentials = pot;
     return FM_OK;
 }

@@ -29,4 +29,22 @@ int fm_certificate_check(const fm_region *r, int mentors, int32_t date,
                          const fm_cuts *cuts, const int64_t *potentials,
                          fm_level_proof proof[4], fm_vector *vec, fm_error *err);
 
+/* The pool part of a proof, as a caller outside the solver keeps it
+ * (fm_side_certificate, solver.h): pool cut bits and pool potentials
+ * relative to the sink.  FM_ENOMEM. */
+int fm_certificate_export(const fm_pools *p, const fm_cuts *cuts,
+                          const int64_t *potentials, fm_side_certificate *out);
+
+/* The other way: from a pool part, a full proof for fm_certificate_check.
+ * Each student gets its best side of each cut (in X_t exactly when every
+ * pool it may use at level t is in X_t: then it adds 0 to the cut's
+ * capacity, else 1 outside) and its best potential (the maximiser of its
+ * terms of the dual objective: clamp(tier potential, second-largest,
+ * largest of pool potential - 500 + utility over the pools it may use)).
+ * Any choice gives a valid bound, the best one the tightest, so a pool part
+ * taken from a proven optimum always proves it again.  *cuts and
+ * *potentials are allocated (fm_cuts_free, free()).  FM_ENOMEM. */
+int fm_certificate_complete(const fm_pools *p, const fm_side_certificate *in,
+                            fm_cuts *cuts, int64_t **potentials);
+
 #endif

@@ -1,17 +1,26 @@
 /*
- * explain.c - per-student outcome and reason (see explain.h).
+ * explain.c - per-student outcome, reason and nearest miss (see explain.h).
  *
  * The rule count of a no_eligible student looks only at the targets of the
  * sectors it lists (through a sector -> targets index); every other target
- * fails at the sector rule, so that count is a subtraction.
- * Failure: FM_ENOMEM, match[] partly filled.
+ * fails at the sector rule, so that count is a subtraction.  Its nearest
+ * miss is found in the same lists for every rule but `sector`; for
+ * `sector` (a target of none of its sectors) the in-person targets are
+ * walked outward from the student's latitude in a latitude-sorted list,
+ * stopping once the latitude difference alone is farther than the best
+ * found (no great circle is shorter than the meridian arc), and the remote
+ * ones are read from their own list.  The nearest miss of an outcompeted
+ * student is its first candidate pair (the best by utility).
+ * Failure: FM_ENOMEM, match[] and miss[] partly filled.
  */
 #include "explain.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "candidates.h"
+#include "geo.h"
 
 typedef struct sector_targets {
     int64_t *start;      /* per sector, n_sectors + 1 */
@@ -98,11 +107,168 @@ static int no_eligible_rule(const fm_region *r, int mentors, int32_t date,
     return best;
 }
 
+/* In-person targets sorted by latitude, and the remote ones. */
+typedef struct lat_index {
+    int32_t *local, *remote;
+    double *lat;
+    size_t n_local, n_remote;
+} lat_index;
+
+static double target_lat(const fm_region *r, int mentors, int32_t t)
+{
+    return mentors ? r->mentors[t].lat : r->placements[t].lat;
+}
+
+static int target_remote(const fm_region *r, int mentors, int32_t t)
+{
+    return mentors ? r->mentors[t].online : r->placements[t].is_virtual;
+}
+
+typedef struct lat_key { double lat; int32_t t; } lat_key;
+
+static int cmp_key(const void *a, const void *b)
+{
+    const lat_key *x = a, *y = b;
+    if (x->lat != y->lat)
+        return x->lat < y->lat ? -1 : 1;
+    return (x->t > y->t) - (x->t < y->t);
+}
+
+static int lat_build(const fm_region *r, int mentors, lat_index *ix)
+{
+    size_t nt = mentors ? r->n_mentors : r->n_placements;
+    ix->local = malloc((nt + 1) * sizeof *ix->local);
+    ix->remote = malloc((nt + 1) * sizeof *ix->remote);
+    ix->lat = malloc((nt + 1) * sizeof *ix->lat);
+    if (!ix->local || !ix->remote || !ix->lat)
+        return FM_ENOMEM;
+    for (size_t t = 0; t < nt; t++) {
+        if (target_remote(r, mentors, (int32_t)t))
+            ix->remote[ix->n_remote++] = (int32_t)t;
+        else
+            ix->local[ix->n_local++] = (int32_t)t;
+    }
+    lat_key *k = malloc((ix->n_local + 1) * sizeof *k);
+    if (!k)
+        return FM_ENOMEM;
+    for (size_t i = 0; i < ix->n_local; i++)
+        k[i] = (lat_key){ target_lat(r, mentors, ix->local[i]), ix->local[i] };
+    qsort(k, ix->n_local, sizeof *k, cmp_key);
+    for (size_t i = 0; i < ix->n_local; i++) {
+        ix->local[i] = k[i].t;
+        ix->lat[i] = k[i].lat;
+    }
+    free(k);
+    return FM_OK;
+}
+
+static void lat_free(lat_index *ix)
+{
+    free(ix->local);
+    free(ix->remote);
+    free(ix->lat);
+}
+
+/* First failing rule of (s, t), and its distance in km (-1 remote). */
+static int rule_and_distance(const fm_region *r, int mentors, int32_t date, int32_t s,
+                             int32_t t, double *km)
+{
+    const fm_student *st = &r->students[s];
+    if (target_remote(r, mentors, t))
+        *km = -1.0;
+    else if (mentors)
+        *km = fm_geo_distance_km(st->lat, st->lon, r->mentors[t].lat, r->mentors[t].lon);
+    else
+        *km = fm_geo_distance_km(st->lat, st->lon, r->placements[t].lat,
+                                 r->placements[t].lon);
+    return mentors ? fm_cands_check_mentor(r, date, s, t, NULL, NULL, NULL)
+                   : fm_cands_check_placement(r, date, s, t, NULL, NULL, NULL);
+}
+
+/* Keeps (t, km) in *best when nearer; remote targets compare at the km
+ * they count for in the utility. */
+static void keep_nearer(int mentors, int32_t t, double km, fm_miss *best, double *best_cmp)
+{
+    double cmp = km < 0 ? (mentors ? 25.0 : 50.0) : km;
+    if (best->target < 0 || cmp < *best_cmp || (cmp == *best_cmp && t < best->target)) {
+        best->target = t;
+        best->distance_km = km;
+        *best_cmp = cmp;
+    }
+}
+
+/* rule < 0: the nearest target failing any rule (its rule in own_rule). */
+static void nearest_in_sectors(const fm_region *r, int mentors, int32_t date, int32_t s,
+                               int rule, const sector_targets *ix, int32_t *seen,
+                               fm_miss *best)
+{
+    const fm_student *st = &r->students[s];
+    double best_cmp = 0;
+    for (int k = 0; k < st->n_sectors; k++) {
+        int32_t sec = st->sectors[k];
+        if (sec < 0 || (size_t)sec >= r->n_sectors)
+            continue;
+        for (int64_t i = ix->start[sec]; i < ix->start[sec + 1]; i++) {
+            int32_t t = ix->target[i];
+            if (seen[t] == -(s + 1))
+                continue;
+            seen[t] = -(s + 1);
+            double km;
+            int failed = rule_and_distance(r, mentors, date, s, t, &km);
+            if (failed == rule || (rule < 0 && failed != FM_RULE_NONE)) {
+                int32_t before = best->target;
+                keep_nearer(mentors, t, km, best, &best_cmp);
+                if (best->target != before)
+                    best->own_rule = (uint8_t)failed;
+            }
+        }
+    }
+}
+
+static void nearest_other_sector(const fm_region *r, int mentors, int32_t date, int32_t s,
+                                 const lat_index *ix, fm_miss *best)
+{
+    const fm_student *st = &r->students[s];
+    double best_cmp = 0, km;
+    for (size_t i = 0; i < ix->n_remote; i++)
+        if (rule_and_distance(r, mentors, date, s, ix->remote[i], &km) == FM_RULE_SECTOR)
+            keep_nearer(mentors, ix->remote[i], km, best, &best_cmp);
+    /* lo walks down from the student's latitude, hi up */
+    size_t lo = 0, hi = ix->n_local;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix->lat[mid] < st->lat)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    hi = lo;
+    const double km_per_deg = FM_EARTH_RADIUS_KM * M_PI / 180.0;
+    for (;;) {
+        int down = lo > 0, up = hi < ix->n_local;
+        if (!down && !up)
+            break;
+        size_t i;
+        if (down && (!up || st->lat - ix->lat[lo - 1] <= ix->lat[hi] - st->lat))
+            i = --lo;
+        else
+            i = hi++;
+        double dlat = ix->lat[i] > st->lat ? ix->lat[i] - st->lat : st->lat - ix->lat[i];
+        if (best->target >= 0 && dlat * km_per_deg * (1.0 - 1e-9) > best_cmp)
+            break; /* every target left is farther in latitude alone */
+        if (rule_and_distance(r, mentors, date, s, ix->local[i], &km) == FM_RULE_SECTOR)
+            keep_nearer(mentors, ix->local[i], km, best, &best_cmp);
+    }
+}
+
 int fm_explain_side(const fm_region *r, int mentors, int32_t date,
-                    const fm_pools *p, const fm_assign *a, fm_match *match)
+                    const fm_pools *p, const fm_assign *a, fm_match *match,
+                    fm_miss *miss)
 {
     const fm_cands *c = p->cands;
     sector_targets ix = { 0 };
+    lat_index lx = { 0 };
+    int lx_built = 0;
     int32_t *seen = NULL;
     int rc = FM_OK;
     for (int32_t s = 0; s < p->n_students; s++) {
@@ -113,6 +279,9 @@ int fm_explain_side(const fm_region *r, int mentors, int32_t date,
         m->distance_km = -1.0;
         m->asked = mentors ? st->wants_mentor : st->wants_placement;
         m->n_eligible = (int32_t)(c->start[s + 1] - c->start[s]);
+        if (miss)
+            miss[s] = (fm_miss){ .target = -1, .distance_km = -1.0, .own_target = -1,
+                                 .own_distance_km = -1.0 };
         if (!m->asked)
             continue;
         if (a->edge[s] >= 0) {
@@ -126,6 +295,16 @@ int fm_explain_side(const fm_region *r, int mentors, int32_t date,
                 fm_cands_check_placement(r, date, s, m->target, NULL, NULL, &m->distance_km);
         } else if (m->n_eligible > 0) {
             m->reason = FM_REASON_OUTCOMPETED;
+            if (miss) {
+                int32_t t = c->target[c->start[s]];
+                miss[s].target = t;
+                int32_t q = p->reserved[t];
+                miss[s].reserved_open = q >= 0 && a->load[q] < p->cap[q];
+                if (mentors)
+                    fm_cands_check_mentor(r, date, s, t, NULL, NULL, &miss[s].distance_km);
+                else
+                    fm_cands_check_placement(r, date, s, t, NULL, NULL, &miss[s].distance_km);
+            }
         } else {
             if (!seen) {
                 size_t nt = mentors ? r->n_mentors : r->n_placements;
@@ -137,11 +316,29 @@ int fm_explain_side(const fm_region *r, int mentors, int32_t date,
             }
             m->reason = FM_REASON_NO_ELIGIBLE;
             m->rule = (uint8_t)no_eligible_rule(r, mentors, date, s, &ix, seen);
+            if (!miss)
+                continue;
+            if (m->rule != FM_RULE_SECTOR) {
+                nearest_in_sectors(r, mentors, date, s, m->rule, &ix, seen, &miss[s]);
+                continue;
+            }
+            if (!lx_built) {
+                lx_built = 1;
+                if ((rc = lat_build(r, mentors, &lx)) != FM_OK)
+                    goto out;
+            }
+            nearest_other_sector(r, mentors, date, s, &lx, &miss[s]);
+            fm_miss own = { .target = -1, .distance_km = -1.0 };
+            nearest_in_sectors(r, mentors, date, s, -1, &ix, seen, &own);
+            miss[s].own_target = own.target;
+            miss[s].own_distance_km = own.distance_km;
+            miss[s].own_rule = own.target >= 0 ? own.own_rule : 0;
         }
     }
 out:
     free(seen);
     free(ix.start);
     free(ix.target);
+    lat_free(&lx);
     return rc;
 }

@@ -4,8 +4,9 @@
  * For each side (placements, then mentors): list the candidate pairs, lay
  * the seats out in pools, maximise the tier counts (counts.c), maximise the
  * utility at those counts (utility.c), check the result and its proof
- * independently (certificate.c), and explain every student's outcome
- * (explain.c).  The time limit and the caller's cancel callback are polled
+ * independently (certificate.c), keep the pool part of that proof for the
+ * result files, explain every student's outcome with its nearest miss
+ * (explain.c), and audit justified envy (audit.c).  The time limit and the caller's cancel callback are polled
  * by the long loops through one stop function.
  *
  * Failure: any step's error code is returned with a message; *out is freed
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "candidates.h"
 #include "certificate.h"
 #include "constrained.h"
@@ -95,6 +97,10 @@ void fm_result_free(fm_result *res)
     free(res->mentors.match);
     fm_constrained_report_free(res->placements.constrained);
     fm_constrained_report_free(res->mentors.constrained);
+    free(res->placements.miss);
+    free(res->mentors.miss);
+    fm_certificate_side_free(&res->placements.certificate);
+    fm_certificate_side_free(&res->mentors.certificate);
     memset(res, 0, sizeof *res);
 }
 
@@ -166,9 +172,24 @@ static int solve_side(const fm_region *r, int mentors, const fm_round_params *pa
             st->limit_spent = 1;
     }
 
-    out->match = malloc((r->n_students + 1) * sizeof *out->match);
-    if (!out->match || fm_explain_side(r, mentors, params->date, &pools, &assign, out->match))
+    /* The certificate proves the plain optimum; a side solved under extra
+     * constraints is proven by its MIP bound and gap instead (constrained.h),
+     * so it keeps none. */
+    if (!out->constrained &&
+        fm_certificate_export(&pools, &cuts, potentials, &out->certificate))
         goto nomem;
+
+    double t4 = now_seconds();
+    out->match = malloc((r->n_students + 1) * sizeof *out->match);
+    out->miss = malloc((r->n_students + 1) * sizeof *out->miss);
+    if (!out->match || !out->miss ||
+        fm_explain_side(r, mentors, params->date, &pools, &assign, out->match, out->miss))
+        goto nomem;
+    double t5 = now_seconds();
+    out->seconds_explain = t5 - t4;
+    if (fm_audit_envy(r, mentors, &cands, out->match, &out->envy))
+        goto nomem;
+    out->envy.seconds = now_seconds() - t5;
     for (size_t s = 0; s < r->n_students; s++)
         out->n_students_asked += out->match[s].asked;
     rc = FM_OK;

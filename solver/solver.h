@@ -79,6 +79,59 @@ typedef struct fm_level_proof {
     int64_t bound;        /* proven upper bound; equals value when optimal */
 } fm_level_proof;
 
+/* The optimality certificate of a side as it leaves the solver (written to
+ * OUT/certificate.csv, re-checked by `fairmatch verify`): the seat-pool part
+ * of the three min cuts and of the level-4 node potentials (certificate.h).
+ * Students' parts are implied: for a fixed pool part each student's best
+ * side of each cut and best potential are computed by the checker
+ * (fm_certificate_complete), which can only tighten the bounds.
+ * Per target t: index 2t is its general pool, 2t+1 its reserved pool; a
+ * pool that does not exist has cut 0 and potential 0.  Potentials are
+ * relative to the sink's (the sink's is 0). */
+typedef struct fm_side_certificate {
+    uint8_t *cut;             /* 2 per target: bit k-1 set = on the source side of cut k */
+    int64_t *potential;       /* 2 per target */
+    int64_t potential_tier[3];
+} fm_side_certificate;
+
+void fm_certificate_side_free(fm_side_certificate *c);
+
+/* The nearest miss of an unmatched student (explain.h): for `outcompeted`
+ * its best eligible target (highest utility, then lowest index); for
+ * `no_eligible` the nearest target ruled out by the rule named in
+ * fm_match.rule (remote targets count as 50 km / 25 km). */
+typedef struct fm_miss {
+    int32_t target;           /* -1: none (matched, did not ask, or no target at all) */
+    double distance_km;       /* great-circle km; -1 for a virtual / online target */
+    uint8_t reserved_open;    /* outcompeted: target has empty reserved seats (pupil tier 3) */
+    /* no_eligible by `sector`: also the nearest target of the pupil's own
+     * sectors and the first rule it fails (-1 / 0 when none) */
+    uint8_t own_rule;
+    int32_t own_target;
+    double own_distance_km;
+} fm_miss;
+
+/* Justified-envy audit (audit.h): pairs (s, t) where s is eligible for t,
+ * prefers t to what it got (utility of (s,t) greater, or s unmatched), and
+ * t holds a pupil of a lower priority tier (greater tier number) than s. */
+#define FM_ENVY_EXAMPLES 5
+typedef struct fm_envy_example {
+    int32_t student, target, holder; /* holder: the lowest-tier pupil at target */
+    int16_t utility_wanted;          /* u(student, target) */
+    int16_t utility_got;             /* 0 when unmatched */
+} fm_envy_example;
+
+typedef struct fm_envy_audit {
+    int64_t pairs;             /* all envy pairs */
+    int64_t pairs_by_tier[2];  /* envious pupil of tier 1 / tier 2 */
+    int64_t pairs_unmatched;   /* envious pupil got nothing (0 in a correct optimum) */
+    int64_t pairs_reserve;     /* at a placement with reserved seats */
+    int64_t students;          /* distinct envious pupils */
+    int32_t n_examples;
+    fm_envy_example examples[FM_ENVY_EXAMPLES];
+    double seconds;
+} fm_envy_audit;
+
 typedef struct fm_side_result {
     fm_vector vector;
     fm_match *match;          /* n_students entries, owned */
@@ -89,6 +142,10 @@ typedef struct fm_side_result {
     int64_t pivots;           /* network-simplex pivots, all rounds */
     fm_level_proof proof[4];  /* levels 1..4 (level 2/3 as cumulative counts) */
     int certificate_checked;  /* 1 when certificate.c accepted the proof */
+    fm_side_certificate certificate; /* owned; arrays NULL when not kept */
+    fm_miss *miss;            /* n_students entries, owned; NULL when not computed */
+    fm_envy_audit envy;
+    double seconds_explain;   /* nearest misses */
     double seconds_candidates, seconds_counts, seconds_utility, seconds_check;
     /* With extra constraints on this side (constraints.h): how each level
      * was settled, bounds, gaps and slacks; proof[] then holds the

@@ -11,9 +11,11 @@
 #define FM_CLI_H
 
 enum { FM_EXIT_OK = 0, FM_EXIT_FAILED = 1, FM_EXIT_USAGE = 2,
-       FM_EXIT_INFEASIBLE = 3 /* valid input whose extra constraints cannot be met */ };
+       FM_EXIT_INFEASIBLE = 3,  /* solve: valid input whose extra constraints cannot be met */
+       FM_EXIT_NOT_VERIFIED = 3 /* verify: the files do not verify */ };
 
 int fm_cli_solve(int argc, char **argv);
+int fm_cli_verify(int argc, char **argv); /* exit 3: the files do not verify */
 
 /* Set by --json (given anywhere before "--"): every command that prints a
  * result prints one JSON object on stdout instead of its text; messages,

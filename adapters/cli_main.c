@@ -2,6 +2,7 @@
  * cli_main.c - `fairmatch`: picks the subcommand and runs it.
  *
  *   fairmatch solve ...                      offline round (cli_solve.c)
+ *   fairmatch verify INDIR OUT               re-check a round's files (cli_verify.c)
  *   fairmatch token create|list|revoke ...   local token administration (cli_token.h)
  *   fairmatch purge --db PATH ...            local retention purge (cli_purge.h)
  *   fairmatch [--server HOST:PORT] [--token TOKEN] COMMAND ...
@@ -42,6 +43,7 @@ static void usage(FILE *f)
         "\n"
         "Offline and local commands:\n"
         "  solve     run a whole round offline from CSV files\n"
+        "  verify    re-check a finished round's files against its inputs (exit 3: not verified)\n"
         "  token     create, list or revoke the daemon's access tokens (on its database)\n"
         "  purge     purge old pupils' personal data now (on the daemon's database)\n"
         "\n"
@@ -196,6 +198,12 @@ int main(int argc, char **argv)
         if (!token)
             token = getenv("FAIRMATCH_TOKEN");
         return fm_cli_client(server, token ? token : "", argc - i, argv + i);
+    }
+    if (strcmp(cmd, "verify") == 0) {
+        if (given)
+            return usage_error("--server and --token are for the commands that talk to "
+                               "fairmatchd, not for", cmd);
+        return fm_cli_verify(argc - i, argv + i);
     }
     if (strcmp(cmd, "solve") == 0 || strcmp(cmd, "token") == 0 ||
         strcmp(cmd, "purge") == 0) {

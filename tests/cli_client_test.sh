@@ -77,6 +77,10 @@ done
 check "fairmatch solve exits 0 (got $rc)" test $rc -eq 0
 check "OUT/placements.csv is byte-identical to solve's" cmp "$tmp/out/placements.csv" "$tmp/ref/placements.csv"
 check "OUT/mentors.csv is byte-identical to solve's" cmp "$tmp/out/mentors.csv" "$tmp/ref/mentors.csv"
+check "OUT/certificate.csv is byte-identical to solve's" cmp "$tmp/out/certificate.csv" "$tmp/ref/certificate.csv"
+"$fm" verify "$data" "$tmp/out" >"$tmp/verify.out" 2>&1; rc=$?
+check "the exported round verifies against the imported CSVs (got $rc: $(cat "$tmp/verify.out"))" \
+  test $rc -eq 0
 check "summary objectives equal solve's" py '
 import json, sys
 a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
@@ -86,7 +90,7 @@ for side in ("placements", "mentors"):
 check "report.html is a page" grep -q '</html>' "$tmp/out/report.html"
 check "report.html of the first round says there is no previous round" \
   grep -q "Round $id is the first finished round" "$tmp/out/report.html"
-check "no temporary files left in OUT" test -z "$(ls -A "$tmp/out" | grep -v -x -e placements.csv -e mentors.csv -e summary.json -e report.html)"
+check "no temporary files left in OUT" test -z "$(ls -A "$tmp/out" | grep -v -x -e placements.csv -e mentors.csv -e summary.json -e report.html -e certificate.csv -e explanations.csv)"
 
 # Scope: a school token sees only its own pupils.
 FAIRMATCH_TOKEN=$school "$fm" round export "$id" --out "$tmp/school" >/dev/null 2>"$tmp/school.err"; rc=$?

@@ -1,7 +1,9 @@
 /*
  * round_output.h - writing the result files of one round (files.md, "Result
  * files written by a round"): OUT/placements.csv, OUT/mentors.csv,
- * OUT/report.html and OUT/summary.json.
+ * OUT/report.html and OUT/summary.json, and beside them OUT/certificate.csv
+ * (certificate_csv.h; carried in the summary until written) and, when the
+ * result kept nearest misses, OUT/explanations.csv (explanations_csv.h).
  *
  * fm_round_write() is the whole job: it creates OUT (mode 0755, parents too)
  * if missing, writes every file to a temporary name inside OUT, and only when
@@ -42,8 +44,9 @@ typedef struct fm_round_timing {
     double peak_rss_mb;
 } fm_round_timing;
 
-/* Writes OUT/placements.csv, OUT/mentors.csv, OUT/report.html and last
- * OUT/summary.json into directory outdir (created if missing, mode 0755).
+/* Writes OUT/placements.csv, OUT/mentors.csv, OUT/explanations.csv,
+ * OUT/certificate.csv, OUT/report.html and last OUT/summary.json into
+ * directory outdir (created if missing, mode 0755).
  * Each file is written to a temporary name in outdir and renamed into place,
  * so a failure never leaves a half file under the final name.
  *

@@ -77,32 +77,55 @@ static int build_index(const fm_region *r, int mentors, sector_targets *ix)
     return FM_OK;
 }
 
-static int no_eligible_rule(const fm_region *r, int mentors, int32_t date,
-                            int32_t s, const sector_targets *ix, int32_t *seen)
+/* Calls visit(ctx, t) once for each target of a sector that student s
+ * lists (a mentor listed under two of them once); seen[t] == mark marks a
+ * target visited for this student. */
+static void visit_own_targets(const fm_region *r, int32_t s, const sector_targets *ix,
+                              int32_t *seen, int32_t mark,
+                              void (*visit)(void *, int32_t), void *ctx)
 {
     const fm_student *st = &r->students[s];
-    int32_t nt = (int32_t)(mentors ? r->n_mentors : r->n_placements);
-    int64_t count[FM_RULE_DISTANCE + 1] = { 0 };
-    int64_t in_sector = 0;
     for (int k = 0; k < st->n_sectors; k++) {
         int32_t sec = st->sectors[k];
         if (sec < 0 || (size_t)sec >= r->n_sectors)
             continue;
         for (int64_t i = ix->start[sec]; i < ix->start[sec + 1]; i++) {
             int32_t t = ix->target[i];
-            if (seen[t] == s + 1)
+            if (seen[t] == mark)
                 continue;
-            seen[t] = s + 1;
-            in_sector++;
-            int rule = mentors ? fm_cands_check_mentor(r, date, s, t, NULL, NULL, NULL)
-                               : fm_cands_check_placement(r, date, s, t, NULL, NULL, NULL);
-            count[rule]++;
+            seen[t] = mark;
+            visit(ctx, t);
         }
     }
-    count[FM_RULE_SECTOR] += nt - in_sector;
+}
+
+typedef struct rule_count {
+    const fm_region *r;
+    int mentors;
+    int32_t date, s;
+    int64_t count[FM_RULE_DISTANCE + 1];
+    int64_t in_sector;
+} rule_count;
+
+static void count_rule(void *arg, int32_t t)
+{
+    rule_count *c = arg;
+    c->in_sector++;
+    int rule = c->mentors ? fm_cands_check_mentor(c->r, c->date, c->s, t, NULL, NULL, NULL)
+                          : fm_cands_check_placement(c->r, c->date, c->s, t, NULL, NULL, NULL);
+    c->count[rule]++;
+}
+
+static int no_eligible_rule(const fm_region *r, int mentors, int32_t date,
+                            int32_t s, const sector_targets *ix, int32_t *seen)
+{
+    int32_t nt = (int32_t)(mentors ? r->n_mentors : r->n_placements);
+    rule_count c = { .r = r, .mentors = mentors, .date = date, .s = s };
+    visit_own_targets(r, s, ix, seen, s + 1, count_rule, &c);
+    c.count[FM_RULE_SECTOR] += nt - c.in_sector;
     int best = FM_RULE_SECTOR;
     for (int rule = FM_RULE_SECTOR; rule <= FM_RULE_DISTANCE; rule++)
-        if (count[rule] > count[best])
+        if (c.count[rule] > c.count[best])
             best = rule;
     return best;
 }
@@ -197,32 +220,37 @@ static void keep_nearer(int mentors, int32_t t, double km, fm_miss *best, double
     }
 }
 
-/* rule < 0: the nearest target failing any rule (its rule in own_rule). */
+typedef struct nearest {
+    const fm_region *r;
+    int mentors;
+    int32_t date, s;
+    int rule;             /* < 0: any rule */
+    fm_miss *best;
+    double best_cmp;
+} nearest;
+
+static void keep_if_ruled_out(void *arg, int32_t t)
+{
+    nearest *n = arg;
+    double km;
+    int failed = rule_and_distance(n->r, n->mentors, n->date, n->s, t, &km);
+    if (failed == n->rule || (n->rule < 0 && failed != FM_RULE_NONE)) {
+        int32_t before = n->best->target;
+        keep_nearer(n->mentors, t, km, n->best, &n->best_cmp);
+        if (n->best->target != before)
+            n->best->own_rule = (uint8_t)failed;
+    }
+}
+
+/* The nearest of the student's own-sector targets that fails `rule`
+ * (rule < 0: any rule; the rule it fails goes to own_rule). */
 static void nearest_in_sectors(const fm_region *r, int mentors, int32_t date, int32_t s,
                                int rule, const sector_targets *ix, int32_t *seen,
                                fm_miss *best)
 {
-    const fm_student *st = &r->students[s];
-    double best_cmp = 0;
-    for (int k = 0; k < st->n_sectors; k++) {
-        int32_t sec = st->sectors[k];
-        if (sec < 0 || (size_t)sec >= r->n_sectors)
-            continue;
-        for (int64_t i = ix->start[sec]; i < ix->start[sec + 1]; i++) {
-            int32_t t = ix->target[i];
-            if (seen[t] == -(s + 1))
-                continue;
-            seen[t] = -(s + 1);
-            double km;
-            int failed = rule_and_distance(r, mentors, date, s, t, &km);
-            if (failed == rule || (rule < 0 && failed != FM_RULE_NONE)) {
-                int32_t before = best->target;
-                keep_nearer(mentors, t, km, best, &best_cmp);
-                if (best->target != before)
-                    best->own_rule = (uint8_t)failed;
-            }
-        }
-    }
+    nearest n = { .r = r, .mentors = mentors, .date = date, .s = s, .rule = rule,
+                  .best = best };
+    visit_own_targets(r, s, ix, seen, -(s + 1), keep_if_ruled_out, &n);
 }
 
 static void nearest_other_sector(const fm_region *r, int mentors, int32_t date, int32_t s,

@@ -35,7 +35,10 @@ static void print_side(const char *name, const fm_verify_report *rep, int k)
     const fm_vector *v = &rep->vector[k];
     printf("  %-10s n1=%lld n2=%lld n3=%lld utility=%lld (%zu rows; levels proven: %s)\n",
            name, (long long)v->n1, (long long)v->n2, (long long)v->n3,
-           (long long)v->utility, rep->rows[k], rep->proven[k] ? "1-4" : "no");
+           (long long)v->utility, rep->rows[k],
+           rep->proven[k] ? "1-4" : rep->constrained[k]
+               ? "not re-checked (extra constraints: MIP bound and gap in summary.json)"
+               : "no");
 }
 
 int fm_cli_verify(int argc, char **argv)

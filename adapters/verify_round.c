@@ -224,7 +224,7 @@ static void check_summary_side(fm_verify_report *rep, json_t *summary, int mento
                  "%lld", k, names[i], (long long)w, side_files[mentors], (long long)got[i]);
     }
     json_t *levels = json_object_get(json_object_get(side, "proof"), "levels");
-    for (int i = 0; i < 4 && chk->proven; i++) {
+    for (int i = 0; i < 4 && chk->proven && !rep->constrained[mentors]; i++) {
         json_t *l = json_array_get(levels, (size_t)i);
         json_t *val = json_object_get(l, "value"), *bnd = json_object_get(l, "bound");
         if (!json_is_integer(val) || json_integer_value(val) != chk->proof[i].value ||
@@ -343,7 +343,7 @@ static int verify_side(const char *outdir, const fm_region *r, int32_t date, int
     rep->vector[mentors] = chk.vector;
     memcpy(rep->proof[mentors], chk.proof, sizeof chk.proof);
     rep->proven[mentors] = chk.proven;
-    if (!chk.proven && !chk.n_broken && chk.over_target < 0)
+    if (!chk.proven && !chk.n_broken && chk.over_target < 0 && !rep->constrained[mentors])
         fail(rep, "certificate.csv", 0, "", "%s: %s", side_keys[mentors], chk.proof_error);
     check_summary_side(rep, summary, mentors, &chk);
     rc = FM_OK;
@@ -438,7 +438,12 @@ int fm_verify_round(const char *indir, const char *outdir, fm_verify_report *rep
     if (crc)
         fail_error(rep, "certificate.csv", &e);
     for (int side = 0; side < 2; side++) {
-        if (!crc && !has[side] && (side == 0 || region.n_mentors > 0))
+        /* A side whose extra constraints changed the plain optimum is
+         * proven by its MIP bounds and gaps (summary.json), not by a network
+         * certificate; one they left alone keeps its certificate. */
+        rep->constrained[side] = !has[side] && json_is_object(
+            json_object_get(json_object_get(summary, side_keys[side]), "constrained"));
+        if (!crc && !has[side] && !rep->constrained[side] && (side == 0 || region.n_mentors > 0))
             fail(rep, "certificate.csv", 0, "", "no tier rows for the %s", side_keys[side]);
         rc = verify_side(outdir, &region, rep->date, side, has[side] ? &cert[side] : NULL,
                          summary, rep, err);

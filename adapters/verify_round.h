@@ -20,6 +20,10 @@
  * the certificate (certificate.csv, students' parts implied) proves each
  * level's bound equal to its value (proof.h, certificate.c).  It also
  * recomputes the justified-envy count and compares it with the summary.
+ * A side solved under extra constraints (summary.json has its
+ * "constrained" object) has no network certificate: its rows, reasons and
+ * vector are checked, its optimality (the MIP's bound and gap in the
+ * summary) and the constraints themselves are not re-checked here.
  *
  * Returns FM_OK when the check ran -- the report says whether it found
  * failures -- FM_EINVAL / FM_EIO when an input in INDIR cannot be read
@@ -50,6 +54,7 @@ typedef struct fm_verify_report {
     fm_vector vector[2];
     fm_level_proof proof[2][4];
     int proven[2];
+    int constrained[2];   /* side solved under extra constraints: no certificate */
     int32_t date;
     double seconds;
 } fm_verify_report;

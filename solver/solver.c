@@ -172,11 +172,13 @@ static int solve_side(const fm_region *r, int mentors, const fm_round_params *pa
             st->limit_spent = 1;
     }
 
-    /* The certificate proves the plain optimum; a side solved under extra
-     * constraints is proven by its MIP bound and gap instead (constrained.h),
-     * so it keeps none. */
-    if (!out->constrained &&
-        fm_certificate_export(&pools, &cuts, potentials, &out->certificate))
+    /* The certificate proves the plain optimum; a side whose constraints
+     * changed it is proven by its MIP bounds and gaps instead
+     * (constrained.h), so it keeps none. */
+    int plain_kept = 1;
+    for (int k = 0; out->constrained && k < 4; k++)
+        plain_kept &= out->constrained->level[k].method == FM_METHOD_NETWORK;
+    if (plain_kept && fm_certificate_export(&pools, &cuts, potentials, &out->certificate))
         goto nomem;
 
     double t4 = now_seconds();

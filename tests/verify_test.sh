@@ -178,6 +178,24 @@ rule_case age placements.csv V01 PAGE E3 "too young: the placement needs age 18"
 rule_case access placements.csv V02 PNOACC E3 "no access"
 rule_case dbs mentors.csv V01 MNODBS "" "no DBS check valid on 2027-06-14"
 
+# ---- a round under extra constraints (policy.json in INDIR) ------------------
+mkdir -p "$tmp/cin" && cp "$sample"/*.csv "$tmp/cin/" && echo '{"employer_spread_max": 1}' >"$tmp/cin/policy.json"
+"$fm" solve --students "$tmp/cin/students.csv" --placements "$tmp/cin/placements.csv" \
+  --mentors "$tmp/cin/mentors.csv" --schools "$tmp/cin/schools.csv" --policy "$tmp/cin/policy.json" \
+  --date 2027-06-14 --out "$tmp/con" >/dev/null 2>&1
+"$fm" verify "$tmp/cin" "$tmp/con" >"$tmp/con.out" 2>&1; rc=$?
+check "a constrained round verifies (got $rc: $(cat "$tmp/con.out"))" test $rc -eq 0
+check "... saying its constrained side's optimality is the MIP's" \
+  grep -q "placements .*not re-checked (extra constraints" "$tmp/con.out"
+check "... and proving the unconstrained side" grep -q "mentors .*levels proven: 1-4" "$tmp/con.out"
+cmatched=$("$py" -c '
+import csv, sys
+for r in csv.DictReader(open(sys.argv[1])):
+    if r["placement_ref"]:
+        print(r["student_ref"], r["utility"]); break' "$tmp/con/placements.csv")
+tamper "$tmp/con/placements.csv" "${cmatched% *}" utility=$(( ${cmatched#* } + 1 ))
+expect constrained "$tmp/con" "$tmp/cin" "^placements.csv:[0-9]+: ${cmatched% *}: utility: written"
+
 # ---- usage and inputs -------------------------------------------------------
 "$fm" verify "$sample" >/dev/null 2>&1; rc=$?
 check "verify without OUT exits 2 (got $rc)" test $rc -eq 2

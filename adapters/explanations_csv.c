@@ -138,7 +138,7 @@ static int side_rows(FILE *f, const fm_region *r, int32_t date, const fm_side_re
         int tier = fm_student_tier(st);
         char tier_s[4], dist[32] = "", week[16] = "", seats[16] = "", res_s[16] = "";
         char h[3][16] = { "", "", "" }, sector[256] = "", tv[256] = "", pv[256] = "";
-        char sentence[1024], where[320], hold[200], own[400];
+        char sentence[2048], where[320], hold[200], own[400];
         const char *kind = fm_reason_name((fm_reason)m->reason);
         const char *cause = m->reason == FM_REASON_OUTCOMPETED
                             ? (x->reserved_open ? "reserved" : "full")

@@ -161,8 +161,7 @@ void fm_call_fail_err(fm_call *call, const fm_error *err, int with_place)
     }
 }
 
-/* Best effort: the value of varint field 1 in a frame that did not decode. */
-static uint64_t scan_id(const uint8_t *p, size_t len)
+uint64_t fm_dispatch_scan_id(const uint8_t *p, size_t len)
 {
     size_t i = 0;
     while (i < len) {
@@ -323,7 +322,7 @@ void fm_dispatch_frame(fm_conn *c, uint8_t *frame, size_t len)
 
     call->req = fairmatch__v1__request__unpack(NULL, len, frame);
     if (!call->req) {
-        call->id = scan_id(frame, len);
+        call->id = fm_dispatch_scan_id(frame, len);
         free(frame);
         fm_call_fail(call, FM_CODE(INVALID_ARGUMENT),
                      "the frame (%zu bytes) does not decode as a fairmatch.v1.Request", len);

@@ -56,6 +56,10 @@ struct fm_call {
 /* Takes ownership of frame (len bytes, from malloc). */
 void fm_dispatch_frame(fm_conn *c, uint8_t *frame, size_t len);
 
+/* Best effort, for a frame that did not decode: the value of varint field 1
+ * (the request id) found before the first malformed field, else 0. */
+uint64_t fm_dispatch_scan_id(const uint8_t *p, size_t len);
+
 /* Sends the answer and frees the call.  Exactly once per call. */
 void fm_call_finish(fm_call *call);
 

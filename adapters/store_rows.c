@@ -589,7 +589,9 @@ static int put_students(fm_store *st, const fm_store_scope *who, const fm_region
         }
         rc = join_sectors(b, NULL, x->sectors, x->n_sectors, &sectors);
         if (rc == 0)
-            rc = join_weeks(b->ints + x->weeks_off, (size_t)x->n_weeks, &weeks);
+            /* A batch without weeks may have no ints array at all. */
+            rc = join_weeks(x->n_weeks ? b->ints + x->weeks_off : NULL, (size_t)x->n_weeks,
+                            &weeks);
         if (rc < 0) {
             rc = list_fail(st, err, rc, "student_ref", x->ref,
                            "a sector code or week cannot be stored");

@@ -10,6 +10,8 @@ packages=(
   libprotobuf-c-dev protobuf-c-compiler libsodium-dev
   libcmocka-dev liblemon-dev python3-protobuf protobuf-compiler time valgrind
   chromium
+  libcmocka-dev liblemon-dev python3-protobuf protobuf-compiler time
+  clang libclang-rt-14-dev  # the fuzz build; libclang-rt-14-dev holds libFuzzer
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -7,8 +7,11 @@
  * frees the request, the arena and the call.
  * Failure cases: see dispatch.h.  A frame that does not decode is answered
  * with the id read from its bytes when a varint field 1 can be found before
- * the first malformed field, else id 0.  Out of memory while building an
- * answer turns it into an INTERNAL error without a result.
+ * the first malformed field, else id 0; one that did not decode because
+ * memory ran out is answered RESOURCE_EXHAUSTED instead.  Out of memory
+ * while building an answer turns it into an INTERNAL error without a
+ * result; handlers that write allocate their answer before writing, so
+ * that a committed write is never answered with an error.
  */
 #include "dispatch.h"
 
@@ -304,6 +307,23 @@ static int authenticate(fm_call *call, const method *m)
     return 0;
 }
 
+/* protobuf-c's allocator for requests: malloc and free (so the request is
+ * freed with the default allocator), noting a failed allocation -- a frame
+ * that did not decode for want of memory is not the client's mistake. */
+static void *unpack_alloc(void *failed, size_t n)
+{
+    void *p = malloc(n);
+    if (!p)
+        *(int *)failed = 1;
+    return p;
+}
+
+static void unpack_free(void *failed, void *p)
+{
+    (void)failed;
+    free(p);
+}
+
 void fm_dispatch_frame(fm_conn *c, uint8_t *frame, size_t len)
 {
     fm_call *call = calloc(1, sizeof(*call));
@@ -320,13 +340,20 @@ void fm_dispatch_frame(fm_conn *c, uint8_t *frame, size_t len)
     fm_conn_ref(c);
     c->inflight++;
 
-    call->req = fairmatch__v1__request__unpack(NULL, len, frame);
+    int unpack_failed = 0;
+    ProtobufCAllocator noting = {unpack_alloc, unpack_free, &unpack_failed};
+    call->req = fairmatch__v1__request__unpack(&noting, len, frame);
     if (!call->req) {
         call->id = fm_dispatch_scan_id(frame, len);
         free(frame);
-        fm_call_fail(call, FM_CODE(INVALID_ARGUMENT),
-                     "the frame (%zu bytes) does not decode as a fairmatch.v1.Request", len);
-        call->error.field = "frame";
+        if (unpack_failed) {
+            fm_call_fail(call, FM_CODE(RESOURCE_EXHAUSTED),
+                         "out of memory while decoding the request; try again");
+        } else {
+            fm_call_fail(call, FM_CODE(INVALID_ARGUMENT),
+                         "the frame (%zu bytes) does not decode as a fairmatch.v1.Request", len);
+            call->error.field = "frame";
+        }
         fm_call_finish(call);
         return;
     }

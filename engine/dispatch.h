@@ -13,7 +13,8 @@
  *
  * Failure cases, each answered with an Error and the connection kept: a
  * frame that does not decode (INVALID_ARGUMENT; the id is recovered from the
- * bytes when field 1 is readable), no method (INVALID_ARGUMENT), a method
+ * bytes when field 1 is readable; RESOURCE_EXHAUSTED when it failed for
+ * want of memory), no method (INVALID_ARGUMENT), a method
  * that needs a token without one, or a bad or revoked token
  * (UNAUTHENTICATED), the daemon shutting down (UNAVAILABLE).  Handlers
  * report with fm_call_fail / fm_call_fail_err; a store refusal of scope

@@ -126,6 +126,11 @@ typedef struct import_job {
     fm_store_scope who;
     size_t rows;
     fm_csv_warnings warnings;
+    /* The answer, allocated before the rows are written: once they are
+     * committed, nothing may fail and make the answer an error. */
+    Fairmatch__V1__ImportCsvResponse *answer;
+    Fairmatch__V1__UpsertResponse *result;
+    char **warning_lines;     /* FM_CSV_WARNINGS_MAX slots, into warnings */
 } import_job;
 
 static void import_work(fm_job *j, fm_store *st)
@@ -187,26 +192,23 @@ static void import_done(fm_job *j)
                 (unsigned long long)call->conn->id, (unsigned long long)call->id,
                 fm_store_kind_name(u->kind), j->err.line, j->err.column);
     } else {
-        Fairmatch__V1__ImportCsvResponse *r = new_answer(call, u->id, u->len);
-        Fairmatch__V1__UpsertResponse *res = fm_arena_alloc(&call->arena, sizeof(*res));
+        Fairmatch__V1__UpsertResponse *res = im->result;
         size_t nw = im->warnings.count < FM_CSV_WARNINGS_MAX ? im->warnings.count
                                                               : FM_CSV_WARNINGS_MAX;
-        char **w = fm_arena_array(&call->arena, nw, sizeof(char *));
-        if (r && res && w) {
-            fairmatch__v1__upsert_response__init(res);
-            res->rows = im->rows;
-            res->warning_count = im->warnings.count;
-            for (size_t i = 0; i < nw; i++)
-                w[i] = fm_arena_str(&call->arena, im->warnings.text[i]);
-            res->warnings = w;
-            res->n_warnings = nw;
-            r->done = 1;
-            r->result = res;
-        }
+        fairmatch__v1__upsert_response__init(res);
+        res->rows = im->rows;
+        res->warning_count = im->warnings.count;
+        for (size_t i = 0; i < nw; i++)
+            im->warning_lines[i] = im->warnings.text[i];
+        res->warnings = im->warning_lines;
+        res->n_warnings = nw;
+        im->answer->received = u->len;
+        im->answer->done = 1;
+        im->answer->result = res;
     }
     upload_free(call->srv, u);
+    fm_call_finish(call); /* packs the answer: the warnings are still here */
     free(im);
-    fm_call_finish(call);
 }
 
 /* ---- the handler ------------------------------------------------------------- */
@@ -300,13 +302,22 @@ void fm_handle_import_csv(fm_call *call)
         goto answer;
     }
     if (!q->last) {
-        new_answer(call, u->id, u->len);
+        if (!new_answer(call, u->id, u->len)) {
+            /* The client could not learn the upload's id: drop it. */
+            detach(c, u);
+            upload_free(call->srv, u);
+        }
         goto answer;
     }
     detach(c, u);
     import_job *im = calloc(1, sizeof(*im));
     fm_job *j = calloc(1, sizeof(*j));
-    if (!im || !j) {
+    if (im) {
+        im->answer = new_answer(call, u->id, u->len);
+        im->result = fm_arena_alloc(&call->arena, sizeof(*im->result));
+        im->warning_lines = fm_arena_array(&call->arena, FM_CSV_WARNINGS_MAX, sizeof(char *));
+    }
+    if (!im || !j || !im->answer || !im->result || !im->warning_lines) {
         free(im);
         free(j);
         upload_free(call->srv, u);

@@ -56,6 +56,9 @@ typedef struct upsert_job {
     fm_store_kind kind;
     fm_store_scope who;
     size_t rows;
+    /* Allocated before the rows are written: once they are committed,
+     * nothing may fail and turn the answer into an error. */
+    Fairmatch__V1__UpsertResponse *answer;
 } upsert_job;
 
 static void upsert_work(fm_job *j, fm_store *st)
@@ -96,13 +99,11 @@ static void upsert_done(fm_job *j)
     if (j->rc != 0) {
         fm_call_fail_err(call, &j->err, 0);
     } else {
-        Fairmatch__V1__UpsertResponse *r = fm_arena_alloc(&call->arena, sizeof(*r));
-        if (r) {
-            fairmatch__v1__upsert_response__init(r);
-            r->rows = u->rows;
-            call->resp.upsert_schools = r; /* same slot for the four cases */
-            call->resp.result_case = (Fairmatch__V1__Response__ResultCase)call->req->method_case;
-        }
+        Fairmatch__V1__UpsertResponse *r = u->answer;
+        fairmatch__v1__upsert_response__init(r);
+        r->rows = u->rows;
+        call->resp.upsert_schools = r; /* same slot for the four cases */
+        call->resp.result_case = (Fairmatch__V1__Response__ResultCase)call->req->method_case;
     }
     free(u);
     fm_call_finish(call);
@@ -125,7 +126,9 @@ void fm_handle_upsert(fm_call *call)
     }
     upsert_job *u = calloc(1, sizeof(*u));
     fm_job *j = calloc(1, sizeof(*j));
-    if (!u || !j) {
+    if (u)
+        u->answer = fm_arena_alloc(&call->arena, sizeof(*u->answer));
+    if (!u || !j || !u->answer) {
         free(u);
         free(j);
         fm_call_fail(call, FM_CODE(RESOURCE_EXHAUSTED), "out of memory");
@@ -176,6 +179,10 @@ void fm_handle_withdraw(fm_call *call)
             goto done;
         }
     }
+    /* The answer first: once the rows are withdrawn, nothing may fail. */
+    Fairmatch__V1__WithdrawResponse *r = fm_arena_alloc(&call->arena, sizeof(*r));
+    if (!r)
+        goto done; /* arena failed: finish answers INTERNAL */
     fm_error err;
     fm_error_clear(&err);
     size_t n = 0;
@@ -190,13 +197,10 @@ void fm_handle_withdraw(fm_call *call)
         fm_call_fail_err(call, &err, 0);
         goto done;
     }
-    Fairmatch__V1__WithdrawResponse *r = fm_arena_alloc(&call->arena, sizeof(*r));
-    if (r) {
-        fairmatch__v1__withdraw_response__init(r);
-        r->withdrawn = n;
-        call->resp.withdraw = r;
-        call->resp.result_case = FAIRMATCH__V1__RESPONSE__RESULT_WITHDRAW;
-    }
+    fairmatch__v1__withdraw_response__init(r);
+    r->withdrawn = n;
+    call->resp.withdraw = r;
+    call->resp.result_case = FAIRMATCH__V1__RESPONSE__RESULT_WITHDRAW;
 done:
     fm_call_finish(call);
 }

@@ -162,6 +162,13 @@ def file_seeds():
     put("fuzz_config", "out_of_range", "max_frame_bytes = 1024\n")
     put("fuzz_config", "bad_listen", "listen = nohost\n")
     put("fuzz_config", "long_line", "db = " + "x" * 9000 + "\n")
+    put("fuzz_config", "sections",
+        "[server]\nlisten = [::1]:7433 ; inline comment\nmax_inflight = 8\n\n[store]\n"
+        "db = /tmp/fm.db\n[rounds]\nmax_rounds = 4\nmax_round_seconds = 1.5\n"
+        "[log]\nlog_level = debug\n")
+    put("fuzz_config", "wrong_section", "[store]\nlisten = 127.0.0.1:1\n")
+    put("fuzz_config", "unknown_section", "[colours]\nred = 1\n")
+    put("fuzz_config", "bad_section_line", "[server\nlisten = 127.0.0.1:1\n")
 
 
 if __name__ == "__main__":

@@ -40,7 +40,6 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -128,21 +127,17 @@ static void client_close(daemon_fx *f)
     }
 }
 
+/* The daemon's database files and the test's snapshot, then the folder. */
 static void remove_dir(const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char p[600];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    static const char *const names[] = {"fm.db", "fm.db-wal", "fm.db-shm", "fm.db.lock",
+                                        "before.db"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char p[320];
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
         unlink(p);
     }
-    closedir(d);
-    rmdir(dir);
+    assert_int_equal(rmdir(dir), 0);
 }
 
 static int setup(void **state)
@@ -269,12 +264,19 @@ static char *sectors_a[] = {"health", "it"};
 static char *sectors_b[] = {"law"};
 static char *weeks_a[] = {"2027-W25", "2027-W26"};
 
-static Fairmatch__V1__Request new_request(daemon_fx *f)
+/* Sends one request of method `which` with the coordinator's token and
+ * returns its answer (NULL: the daemon closed).  The method bodies share
+ * one union slot in protobuf-c's Request, as the handlers rely on too. */
+static Fairmatch__V1__Response *ask(daemon_fx *f, Fairmatch__V1__Request__MethodCase which,
+                                    void *body)
 {
     Fairmatch__V1__Request r = FAIRMATCH__V1__REQUEST__INIT;
     r.id = f->next_id++;
     r.token = f->coord;
-    return r;
+    r.method_case = which;
+    r.status = body;
+    send_frame(f, &r);
+    return recv_answer(f);
 }
 
 static Fairmatch__V1__Response *do_upsert_schools(daemon_fx *f)
@@ -292,11 +294,7 @@ static Fairmatch__V1__Response *do_upsert_schools(daemon_fx *f)
     s[1].location = &loc2;
     body.rows = rows;
     body.n_rows = 2;
-    Fairmatch__V1__Request r = new_request(f);
-    r.method_case = FAIRMATCH__V1__REQUEST__METHOD_UPSERT_SCHOOLS;
-    r.upsert_schools = &body;
-    send_frame(f, &r);
-    return recv_answer(f);
+    return ask(f, FAIRMATCH__V1__REQUEST__METHOD_UPSERT_SCHOOLS, &body);
 }
 
 static Fairmatch__V1__Response *do_upsert_students(daemon_fx *f)
@@ -325,11 +323,7 @@ static Fairmatch__V1__Response *do_upsert_students(daemon_fx *f)
     s[2].student_ref = "S3";
     body.rows = rows;
     body.n_rows = 3;
-    Fairmatch__V1__Request r = new_request(f);
-    r.method_case = FAIRMATCH__V1__REQUEST__METHOD_UPSERT_STUDENTS;
-    r.upsert_students = &body;
-    send_frame(f, &r);
-    return recv_answer(f);
+    return ask(f, FAIRMATCH__V1__REQUEST__METHOD_UPSERT_STUDENTS, &body);
 }
 
 static Fairmatch__V1__Response *do_upsert_placements(daemon_fx *f)
@@ -354,11 +348,7 @@ static Fairmatch__V1__Response *do_upsert_placements(daemon_fx *f)
     p[1].virtual_ = 1;
     body.rows = rows;
     body.n_rows = 2;
-    Fairmatch__V1__Request r = new_request(f);
-    r.method_case = FAIRMATCH__V1__REQUEST__METHOD_UPSERT_PLACEMENTS;
-    r.upsert_placements = &body;
-    send_frame(f, &r);
-    return recv_answer(f);
+    return ask(f, FAIRMATCH__V1__REQUEST__METHOD_UPSERT_PLACEMENTS, &body);
 }
 
 static Fairmatch__V1__Response *do_upsert_mentors(daemon_fx *f)
@@ -376,11 +366,7 @@ static Fairmatch__V1__Response *do_upsert_mentors(daemon_fx *f)
     m[0].dbs_valid_until = "2028-05-18";
     body.rows = rows;
     body.n_rows = 1;
-    Fairmatch__V1__Request r = new_request(f);
-    r.method_case = FAIRMATCH__V1__REQUEST__METHOD_UPSERT_MENTORS;
-    r.upsert_mentors = &body;
-    send_frame(f, &r);
-    return recv_answer(f);
+    return ask(f, FAIRMATCH__V1__REQUEST__METHOD_UPSERT_MENTORS, &body);
 }
 
 static const char IMPORT_TEXT[] =
@@ -401,11 +387,7 @@ static Fairmatch__V1__Response *import_chunk(daemon_fx *f, uint64_t upload_id, s
     body.data.data = (uint8_t *)IMPORT_TEXT + off;
     body.data.len = len;
     body.last = last;
-    Fairmatch__V1__Request r = new_request(f);
-    r.method_case = FAIRMATCH__V1__REQUEST__METHOD_IMPORT_CSV;
-    r.import_csv = &body;
-    send_frame(f, &r);
-    return recv_answer(f);
+    return ask(f, FAIRMATCH__V1__REQUEST__METHOD_IMPORT_CSV, &body);
 }
 
 /* Two chunks; the first answer's error (or close) ends the sequence. */
@@ -435,11 +417,7 @@ static Fairmatch__V1__Response *do_withdraw(daemon_fx *f)
     body.kind = FAIRMATCH__V1__KIND__KIND_STUDENTS;
     body.refs = refs;
     body.n_refs = 1;
-    Fairmatch__V1__Request r = new_request(f);
-    r.method_case = FAIRMATCH__V1__REQUEST__METHOD_WITHDRAW;
-    r.withdraw = &body;
-    send_frame(f, &r);
-    return recv_answer(f);
+    return ask(f, FAIRMATCH__V1__REQUEST__METHOD_WITHDRAW, &body);
 }
 
 static Fairmatch__V1__Response *do_list(daemon_fx *f)
@@ -447,21 +425,13 @@ static Fairmatch__V1__Response *do_list(daemon_fx *f)
     Fairmatch__V1__ListRequest body = FAIRMATCH__V1__LIST_REQUEST__INIT;
     body.kind = FAIRMATCH__V1__KIND__KIND_STUDENTS;
     body.page_size = 3;
-    Fairmatch__V1__Request r = new_request(f);
-    r.method_case = FAIRMATCH__V1__REQUEST__METHOD_LIST;
-    r.list = &body;
-    send_frame(f, &r);
-    return recv_answer(f);
+    return ask(f, FAIRMATCH__V1__REQUEST__METHOD_LIST, &body);
 }
 
 static Fairmatch__V1__Response *do_status(daemon_fx *f)
 {
     Fairmatch__V1__StatusRequest body = FAIRMATCH__V1__STATUS_REQUEST__INIT;
-    Fairmatch__V1__Request r = new_request(f);
-    r.method_case = FAIRMATCH__V1__REQUEST__METHOD_STATUS;
-    r.status = &body;
-    send_frame(f, &r);
-    return recv_answer(f);
+    return ask(f, FAIRMATCH__V1__REQUEST__METHOD_STATUS, &body);
 }
 
 typedef struct step {

@@ -13,8 +13,9 @@
  * through fm_ref_valid and fm_store_withdraw, list's page token and size
  * through fm_store_list and fm_convert_list_out (packed as a Response), the
  * round methods' dates through fm_date_parse (and back through
- * fm_date_format).  No libuv loop and no socket: the handlers' role checks
- * and job plumbing are the dispatch tests' business.
+ * fm_date_format) and their constraints_json through fm_policy_text_read.
+ * No libuv loop and no socket: the handlers' role checks and job plumbing
+ * are the dispatch tests' business.
  *
  * Checked: conversions fail only with FM_EINVAL naming a field and a
  * message; what conversion accepts the store accepts or refuses with
@@ -32,6 +33,7 @@
 #include "dispatch.h"
 #include "fairmatch.pb-c.h"
 #include "fuzz_check.h"
+#include "policy_file.h"
 #include "store.h"
 
 static char store_dir[256];
@@ -224,6 +226,20 @@ static void date(const char *s)
     FUZZ_CHECK(strcmp(back, s) == 0);
 }
 
+/* A round's extra constraints, as handlers_rounds.c reads them. */
+static void options(const Fairmatch__V1__RoundOptions *o)
+{
+    if (!o || !o->constraints_json || !*o->constraints_json)
+        return;
+    fm_round_params p;
+    memset(&p, 0, sizeof p);
+    fm_error err;
+    fm_error_clear(&err);
+    int rc = fm_policy_text_read(o->constraints_json, &p, &err);
+    if (rc != 0)
+        check_refusal(rc, &err);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     Fairmatch__V1__Request *req = fairmatch__v1__request__unpack(NULL, size, data);
@@ -249,9 +265,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case FAIRMATCH__V1__REQUEST__METHOD_RUN_ROUND:
         date(req->run_round->date);
+        options(req->run_round->options);
         break;
     case FAIRMATCH__V1__REQUEST__METHOD_RERUN_ROUND:
         date(req->rerun_round->date);
+        options(req->rerun_round->options);
         break;
     default:
         break;

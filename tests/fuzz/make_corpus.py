@@ -132,6 +132,10 @@ def request_seeds():
     req("run_round", run_round=pb.RunRoundRequest(
         date="2027-06-01", options=pb.RoundOptions(policy="fair-access-v1", time_limit_seconds=5)))
     req("rerun_round", rerun_round=pb.RerunRoundRequest(round_id=1, date="2027-02-29"))
+    req("run_round_constraints", run_round=pb.RunRoundRequest(
+        date="2027-06-01", options=pb.RoundOptions(constraints_json=(
+            '{"school_floor_pct": 30, "employer_spread_max": 2, "gender_targets": [{"sector":'
+            ' "it", "gender": "F", "min_pct": 40}], "mentors": {"stable_tiers": true}}'))))
     req("round_status", round_status=pb.RoundStatusRequest(round_id=1, known_phase=1, wait_ms=10))
     req("show_round", show_round=pb.ShowRoundRequest(round_id=1))
     req("list_rounds", list_rounds=pb.ListRoundsRequest())
@@ -151,6 +155,17 @@ def file_seeds():
     put("fuzz_policy", "negative", '{"time_limit_seconds": -1e308}')
     put("fuzz_policy", "not_object", '["policy"]')
     put("fuzz_policy", "truncated", '{"policy": "fair-acc')
+    put("fuzz_policy", "constraints",
+        '{ "policy": "fair-access-v1", "time_limit_seconds": 600, "school_floor_pct": 30,'
+        ' "employer_spread_max": 2, "gender_targets": [{"sector": "engineering", "gender": "F",'
+        ' "min_pct": 40}, {"sector": "it", "gender": "X", "min_pct": 0}], "stable_tiers": true,'
+        ' "mentors": {"school_floor_pct": 20, "stable_tiers": true} }')
+    put("fuzz_policy", "constraints_bad",
+        '{"school_floor_pct": 101, "gender_targets": [{"sector": "", "gender": "Q"}],'
+        ' "mentors": {"employer_spread_max": 1}}')
+    put("fuzz_policy", "gender_targets_many",
+        '{"gender_targets": [' + ", ".join('{"sector": "s%d", "gender": "M", "min_pct": %d}'
+                                          % (i, i) for i in range(18)) + "]}")
     put("fuzz_config", "full",
         "# fairmatchd\nlisten = 127.0.0.1:7433\ndb = /var/lib/fairmatch/fm.db\n"
         "max_frame_bytes = 16777216\nidle_timeout_s = 300\nwrite_queue_limit_bytes = 33554432\n"

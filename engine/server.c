@@ -322,9 +322,6 @@ static void touch(fm_conn *c)
     if (!c->closing && !c->too_large && c->srv->cfg.idle_timeout_ms > 0) {
         /* The loop's clock dates from before this turn's callbacks; after a
          * long call the timer would start in the past and fire at once. */
-        /* The loop's clock is cached at the start of an iteration; after a
-         * long call on the loop thread it lags, and a timer started from it
-         * would fire at once, closing a busy connection as idle. */
         uv_update_time(c->srv->loop);
         uv_timer_start(&c->idle, on_idle, c->srv->cfg.idle_timeout_ms, 0);
     }

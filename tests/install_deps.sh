@@ -10,7 +10,6 @@ packages=(
   libprotobuf-c-dev protobuf-c-compiler libsodium-dev
   libcmocka-dev liblemon-dev python3-protobuf protobuf-compiler time valgrind
   chromium
-  libcmocka-dev liblemon-dev python3-protobuf protobuf-compiler time
   clang libclang-rt-14-dev  # the fuzz build; libclang-rt-14-dev holds libFuzzer
 )
 missing=()

@@ -11,8 +11,10 @@
  * constraints (summary "constrained", solved as an LP/MIP) shows instead
  * each level's value, bound, gap and how it was settled, what the
  * constraints cost against the plain optimum, and which constraints are
- * tight (at most FM_REPORT_TIGHT_MAX listed).  Failure: none; a summary
- * without a proof says so.
+ * tight (at most FM_REPORT_TIGHT_MAX listed).  Then, when the summary has
+ * it, the justified-envy audit (audit.h): what the policy does not promise,
+ * how many such pairs the round has, and a few examples.  Failure: none; a
+ * summary without a proof says so.
  */
 #include "report_page.h"
 #include "report_svg.h"
@@ -144,6 +146,54 @@ static void constrained_evidence(FILE *f, const fm_report_side *s, const json_t 
     tight_constraints(f, s, json_object_get(con, "constraints"));
 }
 
+/* The justified-envy audit of a side, from the summary's "envy". */
+static void envy_audit(FILE *f, const fm_report_side *s)
+{
+    const json_t *e = json_object_get(s->json, "envy");
+    const json_t *by = json_object_get(e, "pairs_by_tier");
+    const json_t *examples = json_object_get(e, "examples");
+    long long unmatched = fm_report_jint(e, "pairs_unmatched");
+    size_t i;
+    json_t *x;
+
+    if (!json_is_object(e))
+        return;
+    fprintf(f, "<h4>Justified envy</h4>\n<p>The policy makes the counts of each tier as "
+               "large as they can be, then the total fit; it does not promise that nobody "
+               "would rather have a %s that a pupil of a lower tier holds. The audit counts "
+               "such pairs: a pupil eligible for a %s they like better than what they got, "
+               "held by a pupil of a lower tier. This round has <span data-fm=\"%s-envy\">"
+               "%lld</span> such pairs (%lld of tier-1 pupils, %lld of tier-2 pupils), "
+               "involving %lld pupils. ", s->noun, s->noun, s->key, fm_report_jint(e, "pairs"),
+            fm_report_jint(by, "1"), fm_report_jint(by, "2"), fm_report_jint(e, "students"));
+    if (json_is_object(json_object_get(s->json, "by_tier")) && s->key[0] == 'p')
+        fprintf(f, "%lld of the pairs are at placements with reserved seats. ",
+                fm_report_jint(e, "pairs_at_reserved_placements"));
+    if (unmatched == 0)
+        fprintf(f, "None of them is a pupil who got nothing: every envious pupil was %s, "
+                   "just not where they would have liked best.</p>\n", s->placed);
+    else
+        fprintf(f, "<span class=\"bad\">%lld of them are pupils who got nothing, which the "
+                   "four levels should rule out.</span></p>\n", unmatched);
+    if (json_array_size(examples) == 0)
+        return;
+    fprintf(f, "<table class=\"data small\" id=\"%s-envy\">\n<thead><tr><th>Pupil</th>"
+               "<th>Tier</th><th>Would rather have</th><th>Held by</th><th>Tier</th>"
+               "<th>Fit wanted</th><th>Fit got</th></tr></thead>\n<tbody>\n", s->key);
+    json_array_foreach(examples, i, x) {
+        fputs("<tr><td>", f);
+        fm_report_escape(f, fm_report_jstr(x, "student_ref"));
+        fprintf(f, "</td><td>%lld</td><td>", fm_report_jint(x, "student_tier"));
+        fm_report_escape(f, fm_report_jstr(x, "target_ref"));
+        fputs("</td><td>", f);
+        fm_report_escape(f, fm_report_jstr(x, "holder_ref"));
+        fprintf(f, "</td><td>%lld</td><td>%lld</td><td>%lld</td></tr>\n",
+                fm_report_jint(x, "holder_tier"), fm_report_jint(x, "utility_wanted"),
+                fm_report_jint(x, "utility_got"));
+    }
+    fputs("</tbody>\n</table>\n", f);
+}
+
 static void side_evidence(FILE *f, const fm_report_side *s)
 {
     const json_t *proof = json_object_get(s->json, "proof");
@@ -154,6 +204,7 @@ static void side_evidence(FILE *f, const fm_report_side *s)
     fprintf(f, "<h3>%s</h3>\n", s->title);
     if (json_is_object(json_object_get(s->json, "constrained"))) {
         constrained_evidence(f, s, json_object_get(s->json, "constrained"));
+        envy_audit(f, s);
         return;
     }
     if (!json_is_array(levels) || json_array_size(levels) == 0) {
@@ -191,6 +242,7 @@ static void side_evidence(FILE *f, const fm_report_side *s)
     fputs(" Method: ", f);
     fm_report_escape(f, fm_report_jstr(proof, "method"));
     fputs(".</p>\n", f);
+    envy_audit(f, s);
 }
 
 void fm_report_evidence_write(FILE *f, const fm_report_side *sides, int n_sides)

@@ -9,7 +9,12 @@
  * group shows only its counts, and the page says every pupil is in
  * placements.csv / mentors.csv with their reason.  So the page grows with
  * the number of schools, never with the number of pupils.  Only refs and
- * tiers are shown: what those CSV files already hold.
+ * tiers are shown: what those CSV files already hold.  When the result kept
+ * the nearest misses (fm_miss, solver.h; a round solved here, not one
+ * exported from the store), each named pupil also gets theirs: for the
+ * outcompeted their best eligible choice and whether it was full or only
+ * reserved seats were open; for the others the nearest choice the rule
+ * ruled out (explanations.csv says the same in full sentences).
  *
  * Failure: none; without rows the section gives the summary's counts and
  * says the list is in the CSV file.
@@ -77,9 +82,15 @@ static void reason_counts(FILE *f, const fm_report_side *s)
     fprintf(f, "<table class=\"small\" id=\"%s-reasons\">\n<thead><tr><th>Why</th>"
                "<th>Pupils</th><th class=\"text\">What it means</th></tr></thead>\n<tbody>\n",
             s->key);
+    const json_t *ex = json_object_get(s->json, "explanations");
     fprintf(f, "<tr><td>Outcompeted</td><td data-fm=\"%s-outcompeted\">%lld</td>"
                "<td class=\"text\">", s->key, fm_report_jint(rs, "outcompeted"));
     put_words(f, &reasons[FM_REPORT_KEY_OUTCOMPETED], s->noun);
+    if (json_is_object(ex))
+        fprintf(f, " For %lld of them every seat of their best choice was taken; for %lld "
+                   "only seats reserved for disadvantaged pupils were left.",
+                fm_report_jint(ex, "outcompeted_full"),
+                fm_report_jint(ex, "outcompeted_reserved"));
     fprintf(f, "</td></tr>\n<tr><td>No eligible choice</td><td data-fm=\"%s-no-eligible\">"
                "%lld</td><td class=\"text\">Nothing they could be given; below, the rule that "
                "ruled out most of their possibilities:</td></tr>\n",
@@ -96,21 +107,44 @@ static void reason_counts(FILE *f, const fm_report_side *s)
     fputs("</tbody>\n</table>\n", f);
 }
 
+/* ": best choice PL7 (3.6 km), full" -- a pupil's nearest miss. */
+static void put_miss(FILE *f, const fm_report_side *s, int32_t student)
+{
+    const fm_miss *m = &s->res->miss[student];
+    int mentors = s->key[0] == 'm';
+    size_t n = mentors ? s->r->n_mentors : s->r->n_placements;
+    if (m->target < 0 || (size_t)m->target >= n)
+        return;
+    fputs(s->res->match[student].reason == FM_REASON_OUTCOMPETED ? ": best choice "
+                                                                  : ": nearest ruled out ", f);
+    fm_report_escape(f, mentors ? s->r->mentors[m->target].ref
+                                : s->r->placements[m->target].ref);
+    if (m->distance_km >= 0)
+        fprintf(f, " (%.1f km)", m->distance_km);
+    else
+        fputs(mentors ? " (online)" : " (virtual)", f);
+    if (s->res->match[student].reason == FM_REASON_OUTCOMPETED)
+        fputs(m->reserved_open ? ", only reserved seats open" : ", full", f);
+}
+
 static void put_refs(FILE *f, const fm_report_side *s, const fm_report_group *g,
                      size_t *budget)
 {
     size_t shown = 0;
+    int misses = s->res->miss != NULL;
     fputs("<td class=\"refs\">", f);
     for (; shown < g->n_listed && *budget > 0; shown++, (*budget)--) {
         const fm_student *st = &s->r->students[g->listed[shown]];
         if (shown)
-            fputs(", ", f);
+            fputs(misses ? "<br>" : ", ", f);
         fm_report_escape(f, st->ref);
         fprintf(f, " (T%d)", fm_student_tier(st));
+        if (misses)
+            put_miss(f, s, g->listed[shown]);
     }
     if ((int64_t)shown < g->n)
-        fprintf(f, "%s%lld %s in %s.csv", shown ? ", and " : "", (long long)(g->n - shown),
-                shown ? "more" : "pupils", s->key);
+        fprintf(f, "%s%lld %s in %s.csv", shown ? (misses ? "<br>and " : ", and ") : "",
+                (long long)(g->n - shown), shown ? "more" : "pupils", s->key);
     fputs("</td>", f);
 }
 
@@ -168,9 +202,10 @@ void fm_report_unmatched_write(FILE *f, const fm_report_side *s)
     }
     if (s->rows->n_groups > 0) {
         fprintf(f, "<p>By reason and school, with the first pupils of each group (tier 1 "
-                   "first, at most %d per group and %d in all on this page). %s.csv lists "
-                   "every pupil with their reason.</p>\n", FM_REPORT_LIST_PER_GROUP,
-                FM_REPORT_LIST_PER_SIDE, s->key);
+                   "first, at most %d per group and %d in all on this page)%s. %s.csv lists "
+                   "every pupil with their reason%s.</p>\n", FM_REPORT_LIST_PER_GROUP,
+                FM_REPORT_LIST_PER_SIDE, s->res->miss ? " and each one's nearest miss" : "",
+                s->key, s->res->miss ? "; explanations.csv explains each in a sentence" : "");
         group_tables(f, s);
     }
     fputs("</section>\n", f);

@@ -33,10 +33,12 @@ def check(ok, what):
 class Node:
     def __init__(self, tag, attrs, parent):
         self.tag, self.attrs, self.parent = tag, dict(attrs), parent
-        self.children, self.text = [], []
+        self.children, self.parts = [], []  # parts: text and children in document order
 
     def all_text(self):
-        return "".join(self.text) + "".join(c.all_text() for c in self.children)
+        if self.tag == "br":  # a line break between the pupils of a cell
+            return "\n"
+        return "".join(p if isinstance(p, str) else p.all_text() for p in self.parts)
 
     def walk(self):
         yield self
@@ -66,11 +68,14 @@ class Tree(HTMLParser):
     def handle_starttag(self, tag, attrs):
         n = Node(tag, attrs, self.cur)
         self.cur.children.append(n)
+        self.cur.parts.append(n)
         if tag not in VOID:
             self.cur = n
 
     def handle_startendtag(self, tag, attrs):
-        self.cur.children.append(Node(tag, attrs, self.cur))
+        n = Node(tag, attrs, self.cur)
+        self.cur.children.append(n)
+        self.cur.parts.append(n)
 
     def handle_endtag(self, tag):
         n = self.cur
@@ -80,7 +85,7 @@ class Tree(HTMLParser):
             self.cur = n.parent
 
     def handle_data(self, data):
-        self.cur.text.append(data)
+        self.cur.parts.append(data)
 
 
 def by_fm(root, key):
@@ -217,6 +222,13 @@ def check_dom(dom_path, outdir, students_path):
         check(by_fm(root, f"{side}-no-eligible") == str(reasons["no_eligible"]),
               f"{side} no eligible count")
         rows = {r["student_ref"]: r for r in csv.DictReader(open(f"{outdir}/{side}.csv"))}
+        # Nearest misses, when the round kept them: as explanations.csv says.
+        misses = None
+        if s.get("explanations"):
+            misses = {r["student_ref"]: r["target_ref"] for r in
+                      csv.DictReader(open(f"{outdir}/explanations.csv")) if r["side"] == side}
+        if isinstance(s.get("envy"), dict):
+            check(by_fm(root, f"{side}-envy") == str(s["envy"]["pairs"]), f"{side} envy pairs")
         sec = list(root.find("section", id=f"{side}-unmatched"))[0]
         total = 0
         for t in sec.find("table"):
@@ -237,6 +249,13 @@ def check_dom(dom_path, outdir, students_path):
                 check(len(listed) <= 12, f"{side} {reason} {school}: at most 12 listed")
                 check(len(listed) == n or "more in" in tds[6].all_text()
                       or "pupils in" in tds[6].all_text(), f"{side} {school}: rest pointed to")
+                if misses is not None:
+                    named = re.findall(r"([A-Za-z0-9_.-]+) \(T[123]\): (?:best choice|nearest "
+                                       r"ruled out) ([A-Za-z0-9_.-]+) \(", tds[6].all_text())
+                    check(len(named) == len(listed), f"{side} {school}: a miss for each pupil")
+                    for ref, target in named:
+                        check(misses.get(ref) == target,
+                              f"{side}: {ref}'s nearest miss {target} is explanations.csv's")
                 for ref, tier in listed:
                     r = rows.get(ref)
                     check(r is not None and r["reason"] == want_reason and r["tier"] == tier

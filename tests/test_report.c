@@ -335,6 +335,31 @@ static void test_constrained_evidence(void **state)
     destroy(&fx);
 }
 
+/* Nearest misses, when the result kept them, follow each named pupil. */
+static void test_nearest_misses(void **state)
+{
+    (void)state;
+    fixture fx;
+    build(&fx, 40, 1, NULL);
+    fm_miss *miss = calloc(40, sizeof *miss);
+    assert_non_null(miss);
+    for (size_t i = 0; i < 40; i++) {
+        miss[i].target = fx.res.placements.match[i].target >= 0 ? -1 : 0;
+        miss[i].distance_km = i == 1 ? 4.25 : -1;
+        miss[i].reserved_open = i == 3;
+        miss[i].own_target = -1;
+    }
+    fx.res.placements.miss = miss; /* freed by fm_result_free */
+    char *h = page(&fx, NULL, 1, NULL);
+    /* pupils 1 and 3 are outcompeted (3 with reserved seats open), 10 has none eligible */
+    assert_non_null(strstr(h, "S000001 (T2): best choice PL1 (4.2 km), full<br>"));
+    assert_non_null(strstr(h, "S000003 (T1): best choice PL1 (virtual), only reserved seats open"));
+    assert_non_null(strstr(h, "S000010 (T2): nearest ruled out PL1 (virtual)"));
+    assert_non_null(strstr(h, "and each one's nearest miss"));
+    free(h);
+    destroy(&fx);
+}
+
 static void test_previous_from_summary(void **state)
 {
     (void)state;
@@ -380,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_without_rows),
         cmocka_unit_test(test_school_name_escaped),
         cmocka_unit_test(test_constrained_evidence),
+        cmocka_unit_test(test_nearest_misses),
         cmocka_unit_test(test_previous_from_summary),
         cmocka_unit_test(test_stream_fails),
     };

@@ -1618,6 +1618,15 @@ static int report_context(session *s, const Fairmatch__V1__RoundStatus *st,
     return 0;
 }
 
+/* The writer puts certificate.csv in OUT when the round's summary carries
+ * one, and removes a stale one otherwise: so its presence says it was written. */
+static int wrote_certificate(const char *outdir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/certificate.csv", outdir);
+    return access(path, F_OK) == 0;
+}
+
 static int cmd_round_export(session *s, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -1699,13 +1708,17 @@ static int cmd_round_export(session *s, int argc, char **argv)
         if (o && coord) {
             json_array_append_new(json_object_get(o, "files"), json_string("summary.json"));
             json_array_append_new(json_object_get(o, "files"), json_string("report.html"));
+            if (wrote_certificate(outdir))
+                json_array_append_new(json_object_get(o, "files"), json_string("certificate.csv"));
         }
         code = fm_cli_json_print(o);
         goto out;
     }
     if (coord) {
-        printf("wrote %s/placements.csv, mentors.csv, summary.json, report.html "
-               "(round %" PRIu64 ", %zu rows)\n", outdir, id, fm_round_export_count(ctx.x));
+        printf("wrote %s/placements.csv, mentors.csv, summary.json, report.html%s "
+               "(round %" PRIu64 ", %zu rows)\n", outdir,
+               wrote_certificate(outdir) ? ", certificate.csv" : "", id,
+               fm_round_export_count(ctx.x));
     } else {
         printf("wrote %s/placements.csv, mentors.csv (round %" PRIu64 ", %zu rows of "
                "school %s)\n", outdir, id, fm_round_export_count(ctx.x),

@@ -127,8 +127,8 @@ def main():
         check(t.returncode == 0 and not t.stderr, "round run (stderr not a terminal) exits 0 "
               "and draws no progress on stderr")
         phases = [l for l in t.stdout.splitlines() if l.startswith("round 1: ")]
-        check(phases and all(re.fullmatch(r"round 1: (queued \(date .*\)|loading|solving|"
-                                          r"saving|done after [0-9.]+ s)", l) for l in phases)
+        check(phases and all(re.fullmatch(r"round 1: ((queued|loading|solving|saving)"
+                                          r"( \(date .*\))?|done after [0-9.]+ s)", l) for l in phases)
               and phases[-1].startswith("round 1: done after") and "\r" not in t.stdout,
               "... and prints each phase it sees as a plain line (%s)" % phases)
         j = run("--json", "round", "run", "--date", DATE)

@@ -2,7 +2,8 @@
  * verify_round.c - re-checking a finished round against its inputs
  * (verify_round.h).
  *
- * Normal case: summary.json gives the date and the policy; the inputs are
+ * Normal case: summary.json gives the date; the policy comes from the
+ * inputs or summary.json (verify_policy.c); the inputs are
  * read from INDIR as `fairmatch solve` reads them and put in ref order; the
  * certificate is read from OUT/certificate.csv; each side's result file is
  * parsed with the project's CSV reader, row by row, into the target each
@@ -11,7 +12,9 @@
  * outcomes, reasons, vector, envy, and the certificate's bounds), and each
  * written value is compared with it.  Every disagreement becomes a failure
  * naming the OUT file, its line, the ref and what is wrong; the first
- * FM_VERIFY_MAX_FAILURES are kept, all are counted.
+ * FM_VERIFY_MAX_FAILURES are kept, all are counted.  A side under extra
+ * constraints then has them re-checked on the rows (verify_constraints.c)
+ * and its constrained levels checked (verify_levels.c).
  *
  * Failure cases: an input in INDIR that cannot be read or is invalid
  * (FM_EINVAL / FM_EIO, err as the CSV readers fill it); no memory
@@ -31,18 +34,19 @@
 #include "csv_input.h"
 #include "csv_reader.h"
 #include "geo.h"
-#include "policy_file.h"
 #include "proof.h"
 #include "region.h"
+#include "verify_checks.h"
 
-static const char *const side_files[2] = { "placements.csv", "mentors.csv" };
-static const char *const side_keys[2] = { "placements", "mentors" };
+const char *const fm_verify_side_files[2] = { "placements.csv", "mentors.csv" };
+const char *const fm_verify_side_keys[2] = { "placements", "mentors" };
+/* short names inside this file */
+#define side_files fm_verify_side_files
+#define side_keys fm_verify_side_keys
+#define fail fm_verify_fail
 
-static void fail(fm_verify_report *rep, const char *file, long line, const char *ref,
-                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void fail(fm_verify_report *rep, const char *file, long line, const char *ref,
-                 const char *fmt, ...)
+void fm_verify_fail(fm_verify_report *rep, const char *file, long line, const char *ref,
+                    const char *fmt, ...)
 {
     if (rep->n_failures < FM_VERIFY_MAX_FAILURES) {
         fm_verify_failure *f = &rep->failures[rep->n_failures];
@@ -241,8 +245,8 @@ static void check_summary_side(fm_verify_report *rep, json_t *summary, int mento
 }
 
 static int verify_side(const char *outdir, const fm_region *r, int32_t date, int mentors,
-                       const fm_side_certificate *cert, json_t *summary,
-                       fm_verify_report *rep, fm_error *err)
+                       const fm_side_certificate *cert, const fm_side_constraints *opt,
+                       json_t *summary, fm_verify_report *rep, fm_error *err)
 {
     static const fm_csv_column pcols[N_COLS] = {
         [C_STUDENT] = {"student_ref", 1}, [C_SCHOOL] = {"school_ref", 1},
@@ -264,10 +268,12 @@ static int verify_side(const char *outdir, const fm_region *r, int32_t date, int
     memset(&chk, 0, sizeof chk);
     char path[4096], *data = NULL;
     size_t len = 0;
+    long *line = NULL;
     int rc = FM_ENOMEM;
     c.w = calloc(n, sizeof *c.w);
     c.target = malloc(n * sizeof *c.target);
-    if (!c.w || !c.target)
+    line = malloc(n * sizeof *line);
+    if (!c.w || !c.target || !line)
         goto out;
     for (size_t s = 0; s < r->n_students; s++)
         c.target[s] = -1;
@@ -346,6 +352,15 @@ static int verify_side(const char *outdir, const fm_region *r, int32_t date, int
     if (!chk.proven && !chk.n_broken && chk.over_target < 0 && !rep->constrained[mentors])
         fail(rep, "certificate.csv", 0, "", "%s: %s", side_keys[mentors], chk.proof_error);
     check_summary_side(rep, summary, mentors, &chk);
+    /* The extra constraints on the rows, and the constrained levels. */
+    json_t *side = json_object_get(summary, side_keys[mentors]);
+    if (rep->cons[mentors].on) {
+        for (size_t s = 0; s < r->n_students; s++)
+            line[s] = c.w[s].line;
+        if ((rc = fm_verify_constraints(r, mentors, opt, &chk, line, side, rep)) != FM_OK)
+            goto out;
+    }
+    fm_verify_levels(side, mentors, rep->cons[mentors].on, &chk.vector, cert != NULL, rep);
     rc = FM_OK;
 out:
     if (rc == FM_ENOMEM)
@@ -354,6 +369,7 @@ out:
     free(data);
     free(c.w);
     free(c.target);
+    free(line);
     return rc;
 }
 
@@ -379,8 +395,8 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-int fm_verify_round(const char *indir, const char *outdir, fm_verify_report *rep,
-                    fm_error *err)
+int fm_verify_round(const char *indir, const char *outdir, const char *policy_path,
+                    fm_verify_report *rep, fm_error *err)
 {
     double t0 = now_s();
     fm_region region;
@@ -401,6 +417,15 @@ int fm_verify_round(const char *indir, const char *outdir, fm_verify_report *rep
              jerr.text);
         goto out;
     }
+    const char *status = json_string_value(json_object_get(summary, "status"));
+    if (status && strcmp(status, "infeasible") == 0) {
+        /* The solver's evidence for this is its message; nothing to re-check. */
+        const char *what = json_string_value(json_object_get(summary, "constraint"));
+        const char *who = json_string_value(json_object_get(summary, "who"));
+        fail(rep, "summary.json", 0, "", "the round is infeasible (%s, %s): there is no result "
+             "to verify", what ? what : "?", who ? who : "?");
+        goto out;
+    }
     const char *policy = json_string_value(json_object_get(summary, "policy"));
     const char *date = json_string_value(json_object_get(summary, "date"));
     if (!policy || strcmp(policy, "fair-access v1") != 0)
@@ -412,12 +437,9 @@ int fm_verify_round(const char *indir, const char *outdir, fm_verify_report *rep
         goto out;
     }
 
-    snprintf(path, sizeof path, "%s/policy.json", indir);
-    if (access(path, F_OK) == 0) {
-        fm_round_params params = { .date = rep->date };
-        if ((rc = fm_policy_file_read(path, &params, err)) != 0)
-            goto out;
-    }
+    fm_round_params params = { .date = rep->date };
+    if ((rc = fm_verify_policy(indir, policy_path, summary, &params, rep, err)) != 0)
+        goto out;
     if ((rc = read_input(&region, indir, "students.csv", 1, fm_csv_read_students, err)) ||
         (rc = read_input(&region, indir, "placements.csv", 1, fm_csv_read_placements, err)) ||
         (rc = read_input(&region, indir, "mentors.csv", 0, fm_csv_read_mentors, err)) ||
@@ -446,7 +468,7 @@ int fm_verify_round(const char *indir, const char *outdir, fm_verify_report *rep
         if (!crc && !has[side] && !rep->constrained[side] && (side == 0 || region.n_mentors > 0))
             fail(rep, "certificate.csv", 0, "", "no tier rows for the %s", side_keys[side]);
         rc = verify_side(outdir, &region, rep->date, side, has[side] ? &cert[side] : NULL,
-                         summary, rep, err);
+                         &params.constraints.side[side], summary, rep, err);
         if (rc)
             goto out;
     }

@@ -20,10 +20,21 @@
  * the certificate (certificate.csv, students' parts implied) proves each
  * level's bound equal to its value (proof.h, certificate.c).  It also
  * recomputes the justified-envy count and compares it with the summary.
- * A side solved under extra constraints (summary.json has its
- * "constrained" object) has no network certificate: its rows, reasons and
- * vector are checked, its optimality (the MIP's bound and gap in the
- * summary) and the constraints themselves are not re-checked here.
+ *
+ * Extra constraints (policy.md, solver/constraints.h).  The round's policy
+ * is, in this order: the file given as policy_path (`verify --policy
+ * FILE`), INDIR/policy.json, or else the options summary.json records
+ * (verify_policy.c); a policy file that disagrees with summary.json's
+ * options is a failure.  Each constraint that is on is re-checked on the
+ * rows, from its definition (verify_constraints.c: school floors, employer
+ * spread, gender targets, stable tiers; both sides), never with the
+ * solver's constrained code.  A side the constraints changed has no
+ * network certificate; its "constrained" levels are checked for internal
+ * consistency (verify_levels.c): each incumbent is the vector component
+ * the rows give, bound >= incumbent, gap = (bound - incumbent) / max(1,
+ * |bound|), gap 0 exactly when bound = incumbent, every level proven unless
+ * a time limit stopped the search.  A MIP bound itself cannot be re-derived
+ * without solving; verify does not try.
  *
  * Returns FM_OK when the check ran -- the report says whether it found
  * failures -- FM_EINVAL / FM_EIO when an input in INDIR cannot be read
@@ -47,6 +58,26 @@ typedef struct fm_verify_failure {
     char message[400];
 } fm_verify_failure;
 
+/* What the extra constraints of one side came to (verify_constraints.c,
+ * verify_levels.c). */
+typedef struct fm_verify_constrained {
+    int on;                   /* the policy asks for constraints on this side */
+    fm_side_constraints opt;  /* which (from the policy) */
+    int32_t floor_schools;    /* schools with E >= 1 under a floor */
+    int32_t floor_broken;
+    int32_t spread_largest;   /* the largest school / employer group */
+    int32_t spread_broken;
+    int gender_targets, gender_broken;
+    int64_t envy_pairs;       /* recounted; counts against stable_tiers */
+    int stable_tiers;
+    int has_levels;           /* summary.json has the "constrained" levels */
+    int network;              /* every level settled by the plain network */
+    int stopped;              /* stopped_by_time_limit */
+    char method[4][8];        /* "network", "LP", "MIP", "none" */
+    int64_t bound[4];         /* -1: unknown */
+    double gap[4];            /* NAN: unknown */
+} fm_verify_constrained;
+
 typedef struct fm_verify_report {
     size_t n_failures;    /* all found; the first FM_VERIFY_MAX_FAILURES kept */
     fm_verify_failure failures[FM_VERIFY_MAX_FAILURES];
@@ -55,11 +86,15 @@ typedef struct fm_verify_report {
     fm_level_proof proof[2][4];
     int proven[2];
     int constrained[2];   /* side solved under extra constraints: no certificate */
+    fm_verify_constrained cons[2];
+    char policy_source[320];  /* where the policy came from (verify_policy.c) */
     int32_t date;
     double seconds;
 } fm_verify_report;
 
-int fm_verify_round(const char *indir, const char *outdir, fm_verify_report *rep,
-                    fm_error *err);
+/* policy_path: the round's policy file, or NULL for INDIR/policy.json or
+ * else summary.json's options. */
+int fm_verify_round(const char *indir, const char *outdir, const char *policy_path,
+                    fm_verify_report *rep, fm_error *err);
 
 #endif

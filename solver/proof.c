@@ -10,7 +10,8 @@
  * in its target's general pool: certificate.c only counts per target and
  * refuses tier-3 students in reserved seats), recompute outcomes, reasons
  * and nearest misses, audit envy, and if the assignment is feasible
- * complete and check the certificate.  Failure: FM_ENOMEM.
+ * complete and check the certificate.  The pairs are handed back in
+ * out->cands for the caller's own checks.  Failure: FM_ENOMEM.
  */
 #include "proof.h"
 
@@ -30,6 +31,7 @@ void fm_side_check_free(fm_side_check *c)
     free(c->match);
     free(c->miss);
     free(c->broken);
+    fm_cands_free(&c->cands);
     memset(c, 0, sizeof *c);
 }
 
@@ -72,7 +74,6 @@ int fm_proof_check_side(const fm_region *r, int mentors, int32_t date,
                         const int32_t *target, const fm_side_certificate *cert,
                         fm_side_check *out, fm_error *err)
 {
-    fm_cands cands = { 0 };
     fm_pools pools = { 0 };
     fm_assign assign = { 0 };
     fm_cuts cuts = { 0 };
@@ -81,6 +82,7 @@ int fm_proof_check_side(const fm_region *r, int mentors, int32_t date,
     int rc;
 
     memset(out, 0, sizeof *out);
+    fm_cands cands = { 0 };
     out->match = malloc(n * sizeof *out->match);
     out->miss = malloc(n * sizeof *out->miss);
     out->broken = calloc(n, 1);
@@ -162,7 +164,10 @@ out:
     fm_cuts_free(&cuts);
     fm_assign_free(&assign);
     fm_pools_free(&pools);
-    fm_cands_free(&cands);
+    if (rc == FM_OK)
+        out->cands = cands; /* handed to the caller: fm_side_check_free */
+    else
+        fm_cands_free(&cands);
     if (rc) {
         fm_side_check_free(out);
         if (rc == FM_ENOMEM)

@@ -19,6 +19,7 @@
 #ifndef FM_PROOF_H
 #define FM_PROOF_H
 
+#include "candidates.h"
 #include "solver.h"
 
 typedef struct fm_side_check {
@@ -34,6 +35,8 @@ typedef struct fm_side_check {
     fm_level_proof proof[4];
     fm_vector vector;       /* of the given assignment */
     fm_envy_audit envy;
+    fm_cands cands;         /* the side's eligible pairs, as listed for the check
+                               (kept for the caller's own checks) */
 } fm_side_check;
 
 /* target: n_students entries, -1 for none.  cert may be NULL (nothing to

@@ -457,14 +457,19 @@ int fm_verify_round(const char *indir, const char *outdir, const char *policy_pa
         rc = fm_error_set(err, crc, "out of memory reading certificate.csv");
         goto out;
     }
-    if (crc)
-        fail_error(rep, "certificate.csv", &e);
+    /* A side whose extra constraints changed the plain optimum is proven by
+     * its MIP bounds and gaps (summary.json), not by a network certificate;
+     * one they left alone keeps its certificate.  When no side keeps one,
+     * the solver writes no certificate.csv. */
+    int need_cert = 0;
     for (int side = 0; side < 2; side++) {
-        /* A side whose extra constraints changed the plain optimum is
-         * proven by its MIP bounds and gaps (summary.json), not by a network
-         * certificate; one they left alone keeps its certificate. */
         rep->constrained[side] = !has[side] && json_is_object(
             json_object_get(json_object_get(summary, side_keys[side]), "constrained"));
+        need_cert |= !rep->constrained[side] && (side == 0 || region.n_mentors > 0);
+    }
+    if (crc && (need_cert || access(path, F_OK) == 0))
+        fail_error(rep, "certificate.csv", &e);
+    for (int side = 0; side < 2; side++) {
         if (!crc && !has[side] && !rep->constrained[side] && (side == 0 || region.n_mentors > 0))
             fail(rep, "certificate.csv", 0, "", "no tier rows for the %s", side_keys[side]);
         rc = verify_side(outdir, &region, rep->date, side, has[side] ? &cert[side] : NULL,

@@ -166,7 +166,7 @@ static void pupils(fm_region *r, int n)
     int32_t emp = fm_region_intern_employer(r, "EMP1");
     assert_true(school >= 0 && law >= 0 && emp >= 0);
     for (int i = 0; i < n; i++) {
-        char ref[8];
+        char ref[16];
         snprintf(ref, sizeof ref, "S%d", i + 1);
         fm_student s = { .school = school, .birth_date = 20100101, .lat = 52.4, .lon = -1.5,
                          .max_travel_km = 20, .gender = i ? 'M' : 'F', .wants_placement = 1,

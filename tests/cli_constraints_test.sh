@@ -7,7 +7,9 @@
 # two policy files through the real fairmatchd (loopback port, temporary
 # database, the sample region imported with the client): `round run
 # --policy` gives the same vectors as `fairmatch solve`, `round show`
-# lists the constraints, and the impossible floor makes the round fail
+# lists the constraints, `round export` writes files that `fairmatch
+# verify` accepts with the policy from their summary.json (the floor and
+# spread re-checked on the rows), and the impossible floor makes the round fail
 # with "infeasible:" and the school's ref.  Leaves nothing behind.
 #   cli_constraints_test.sh FAIRMATCH FAIRMATCHD DATA_DIR
 set -u
@@ -74,6 +76,15 @@ assert [vec(l) for l in want] == [vec(l) for l in got], (want, got)
 id=$(sed -n 's/^round \([0-9]*\): .*/\1/p' "$tmp/run.out" | head -1)
 "$fm" round show "$id" >"$tmp/show.out" 2>&1
 check "round show lists the constraints" grep -q '^constraints .*school_floor_pct' "$tmp/show.out"
+# the exported round verifies, its policy taken from the options its summary records
+"$fm" round export "$id" --out "$tmp/export" >/dev/null 2>"$tmp/export.err"
+check "round export of the constrained round ($(cat "$tmp/export.err"))" test $? -eq 0
+"$fm" verify "$data" "$tmp/export" >"$tmp/verify.out" 2>&1; rc=$?
+check "fairmatch verify accepts the exported round (got $rc: $(head -c 600 "$tmp/verify.out"))" \
+  test $rc -eq 0
+check "... re-checking the floor and spread from summary.json's options" sh -c "
+  grep -q 'policy: the options recorded in summary.json' '$tmp/verify.out' &&
+  grep -q 'school floor 30%: [0-9]* schools, 0 below; employer spread <= 3' '$tmp/verify.out'"
 
 "$fm" round run --date $date --policy "$tmp/bad.json" >"$tmp/run2.out" 2>&1; rc=$?
 check "round run with an impossible floor fails (got $rc)" test $rc -eq 1

@@ -22,8 +22,9 @@
  *     on the pairs' utility order).
  * Each broken constraint is one failure naming the school, employer,
  * sector or pupil and the numbers; envy is listed for the first five
- * envious pupils (one pair each), then counted.  Then every row of summary.json's
- * constrained.constraints (kind, who, value, limit) must equal the recount.
+ * envious pupils (one pair each), then counted.  Then every row of
+ * summary.json's constrained.constraints (kind, who, value, limit, slack,
+ * tight) must equal the recount.
  *
  * Failure cases: FM_ENOMEM (the report is then incomplete).
  */
@@ -215,10 +216,11 @@ static int check_envy(recount *c, const fm_side_check *chk, const long *line,
     return FM_OK;
 }
 
-/* One row of summary.json's constrained.constraints against the recount:
- * 1 agrees, 0 differs (*want, *limit: the recount), -1 unknown row. */
+/* The recount of one row of summary.json's constrained.constraints: its
+ * value, limit and slack (room left, constraints.h); 1, or -1 for a row
+ * that names no constraint of the policy. */
 static int row_recount(const recount *c, const fm_verify_report *rep, const char *kind,
-                       const char *who, double *want, double *limit)
+                       const char *who, double *want, double *limit, double *slack)
 {
     const fm_region *r = c->r;
     char a[128] = "", b[128] = "";
@@ -229,12 +231,14 @@ static int row_recount(const recount *c, const fm_verify_report *rep, const char
             return -1;
         *want = c->placed[k];
         *limit = c->need[k];
+        *slack = *want - *limit;
         return 1;
     }
     if (strcmp(kind, "employer_spread") == 0 && c->groups) {
         *limit = c->o->employer_spread_max;
         if (strcmp(who, "largest school / employer group") == 0) {
             *want = rep->cons[0].spread_largest;
+            *slack = *limit - *want;
             return 1;
         }
         if (sscanf(who, "school %127s / employer %127s", a, b) != 2)
@@ -244,6 +248,7 @@ static int row_recount(const recount *c, const fm_verify_report *rep, const char
             if (strcmp(r->employers[e], b) == 0) {
                 *want = (double)group_size(c, (int64_t)k * (int64_t)r->n_employers +
                                                   (int64_t)e);
+                *slack = *limit - *want;
                 return 1;
             }
         return -1;
@@ -257,6 +262,8 @@ static int row_recount(const recount *c, const fm_verify_report *rep, const char
             *want = c->placed_in[g] ? 100.0 * (double)c->of_gender[g] / (double)c->placed_in[g]
                                     : 0.0;
             *limit = gt->min_pct;
+            /* pupils of that gender above the need */
+            *slack = (double)c->of_gender[g] - gt->min_pct * (double)c->placed_in[g] / 100.0;
             return 1;
         }
         return -1;
@@ -264,6 +271,7 @@ static int row_recount(const recount *c, const fm_verify_report *rep, const char
     if (strcmp(kind, "stable_tiers") == 0 && c->o->stable_tiers) {
         *want = (double)rep->cons[c->mentors].envy_pairs;
         *limit = 0;
+        *slack = -*want;
         return 1;
     }
     return -1;
@@ -279,8 +287,10 @@ static void check_rows(const recount *c, json_t *side, fm_verify_report *rep)
         const char *kind = json_string_value(json_object_get(row, "kind"));
         const char *who = json_string_value(json_object_get(row, "who"));
         json_t *value = json_object_get(row, "value"), *limit = json_object_get(row, "limit");
-        double want = 0, want_limit = 0;
-        int known = kind && who ? row_recount(c, rep, kind, who, &want, &want_limit) : -1;
+        json_t *slack = json_object_get(row, "slack"), *tight = json_object_get(row, "tight");
+        double want = 0, want_limit = 0, want_slack = 0;
+        int known = kind && who ? row_recount(c, rep, kind, who, &want, &want_limit,
+                                              &want_slack) : -1;
         if (known < 0 || !json_is_number(value) || !json_is_number(limit)) {
             fm_verify_fail(rep, "summary.json", 0, "", "%s.constrained.constraints[%zu] "
                            "(%s, %s) is not a constraint of this round's policy", key, i,
@@ -294,6 +304,15 @@ static void check_rows(const recount *c, json_t *side, fm_verify_report *rep)
             fm_verify_fail(rep, "summary.json", 0, "", "%s.constrained.constraints[%zu] (%s, "
                            "%s) says %g (limit %g); the rows give %g (limit %g)", key, i, kind,
                            who, v, l, want, want_limit);
+        else if (!json_is_number(slack) || !json_is_boolean(tight) ||
+                 fabs(json_number_value(slack) - want_slack) >
+                     1e-6 * fmax(1.0, fabs(want_slack)) ||
+                 json_is_true(tight) != (fabs(want_slack) < 1e-9))
+            fm_verify_fail(rep, "summary.json", 0, "", "%s.constrained.constraints[%zu] (%s, "
+                           "%s) says slack %g, tight %s; the rows give slack %g, tight %s", key,
+                           i, kind, who, json_number_value(slack),
+                           json_is_true(tight) ? "true" : "false", want_slack,
+                           fabs(want_slack) < 1e-9 ? "true" : "false");
     }
 }
 

@@ -15,9 +15,9 @@
 #     message naming what is wrong: a pupil taken out so a school floor
 #     breaks; a level's incumbent, bound or gap edited; a gap claimed 0
 #     with a bound above the incumbent; a gap left without the time limit;
-#     "network" claimed without a certificate; a constraint row edited; the
-#     constrained report removed; a policy file that disagrees with
-#     summary.json; an infeasible round's summary.
+#     "network" claimed without a certificate; a constraint row's value or
+#     slack edited; the constrained report removed; a policy file that
+#     disagrees with summary.json; an infeasible round's summary.
 #   verify_constraints_test.sh FAIRMATCH DATA_DIR
 set -u
 fm=$1
@@ -244,6 +244,8 @@ mip prooflevels "s['placements']['proof']['levels'][3]['bound'] += 3" \
   "^summary.json: placements.proof.levels\[3\] says value [0-9]+, bound [0-9]+; the rows and constrained.levels give"
 mip row "s['placements']['constrained']['constraints'][0]['value'] += 2" \
   "^summary.json: placements.constrained.constraints\[0\] \(school_floor, school [A-Z0-9]+\) says [0-9]+ \(limit [0-9]+\); the rows give"
+mip slack "r = s['placements']['constrained']['constraints'][0]; r['slack'] = 0.0; r['tight'] = True" \
+  "^summary.json: placements.constrained.constraints\[0\] \(school_floor, school [A-Z0-9]+\) says slack 0, tight true; the rows give slack [0-9]+, tight false"
 mip noreport "del s['placements']['constrained']" \
   "^summary.json: placements: the policy puts extra constraints on this side but summary.json has no placements.constrained report"
 

@@ -4,6 +4,7 @@
  * files.md) for benchmarks and sample data.
  *
  *     fm_gen_region --students N --seed S --out DIR [--date 2027-06-14]
+ *                   [--national]
  *
  * Normal case: creates DIR if needed, writes the four files and prints one
  * line of totals to stdout; the same (N, seed, date) always gives the same
@@ -35,6 +36,24 @@
  *   name 1-4 consecutive ones, half the placements name one;
  * - mentors: ~1 per 30 pupils, 1-3 sectors, capacity 1-5, ~25% online,
  *   DBS valid for 78%, expired for 14%, missing for 8%.
+ *
+ * --national: a whole country's year group rather than one authority (England:
+ * ~600k pupils, ~90k placements, ~300k seats), i.e. many authorities side by
+ * side, so that the candidate pairs grow linearly with N instead of
+ * superlinearly.  Everything above holds except:
+ * - the square's side is sqrt(N / NAT_DENSITY) km (area linear in N: 4.5
+ *   pupils per km^2 on average, England's 600k pupils over ~130 000 km^2 gives
+ *   4.6), with 3 + N/NAT_PUPILS_PER_TOWN towns (one per 5 500 pupils, no cap)
+ *   kept at least half a town cell apart;
+ * - each town's spread grows with the square root of its share of pupils
+ *   (every town about equally dense, NAT_URBAN_DENSITY pupils per km^2 within
+ *   one standard deviation), so that a pupil's neighbourhood, and hence the
+ *   pairs per pupil (~300, what the default mode gives at 50k-100k), does
+ *   not depend on N;
+ * - 7% of placements (not 10%) have 6-30 seats: ~0.5 seats per pupil
+ *   (~300k at 600k pupils).
+ * The default mode's output is unchanged byte for byte (the benchmark's
+ * cached regions and published figures stay valid).
  */
 #include <errno.h>
 #include <math.h>
@@ -215,6 +234,12 @@ static const char *const town_names[] = {
     "Thornleigh", "Upwell Green", "Wexcombe", "Yarrowfield"};
 #define N_TOWN_NAMES (int)(sizeof town_names / sizeof town_names[0])
 #define MAX_TOWNS 16
+/* --national (see the top of the file). */
+#define NAT_DENSITY 4.5            /* pupils per km^2 over the whole square */
+#define NAT_PUPILS_PER_TOWN 5500
+#define NAT_URBAN_DENSITY 60.0     /* pupils per km^2 inside a town's spread */
+#define NAT_MAX_VIRTUAL 500        /* virtual placements in the whole country */
+#define NAT_MAX_ONLINE 150         /* online mentors in the whole country */
 
 static const char *const school_kinds[] = {
     "Academy", "High School", "Community College", "School",
@@ -274,6 +299,7 @@ typedef struct options {
     uint64_t seed;
     const char *out;
     int year, month, day;
+    int national; /* --national */
 } options;
 
 #define CENTER_LAT 52.5
@@ -350,7 +376,7 @@ static void put_coord(FILE *f, double lat, double lon)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: fm_gen_region --students N --seed S --out DIR "
-               "[--date YYYY-MM-DD]\n");
+               "[--date YYYY-MM-DD] [--national]\n");
 }
 
 static int parse_options(int argc, char **argv, options *o)
@@ -361,11 +387,16 @@ static int parse_options(int argc, char **argv, options *o)
     o->year = 2027;
     o->month = 6;
     o->day = 14;
+    o->national = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             exit(0);
+        }
+        if (strcmp(a, "--national") == 0) {
+            o->national = 1;
+            continue;
         }
         if (i + 1 >= argc) {
             fprintf(stderr, "fm_gen_region: %s needs a value\n", a);
@@ -459,7 +490,8 @@ int main(int argc, char **argv)
     rng_seed(&rp, o.seed, 3);
     rng_seed(&rm, o.seed, 4);
 
-    const double side = 100.0 * pow((double)n / 100000.0, 0.25);
+    const double side = o.national ? sqrt((double)n / NAT_DENSITY)
+                                   : 100.0 * pow((double)n / 100000.0, 0.25);
     const double half = side / 2.0;
 
     /* Sector weights: Zipf (s = 1) over the two orders. */
@@ -474,28 +506,51 @@ int main(int argc, char **argv)
         week_label(&o, k, weeks[k], sizeof weeks[k]);
 
     /* Towns. */
-    int n_towns = 3 + (int)(n / 5000);
-    if (n_towns > MAX_TOWNS)
-        n_towns = MAX_TOWNS;
-    town towns[MAX_TOWNS];
-    double town_w[MAX_TOWNS];
+    int n_towns;
+    if (o.national) {
+        n_towns = 3 + (int)(n / NAT_PUPILS_PER_TOWN);
+    } else {
+        n_towns = 3 + (int)(n / 5000);
+        if (n_towns > MAX_TOWNS)
+            n_towns = MAX_TOWNS;
+    }
+    town *towns = calloc((size_t)n_towns, sizeof *towns);
+    double *town_w = calloc((size_t)n_towns, sizeof *town_w);
+    if (!towns || !town_w) {
+        fprintf(stderr, "fm_gen_region: out of memory\n");
+        return 1;
+    }
+    /* National: towns at least half a town cell apart; the total weight
+     * (sum of 1/sqrt(rank)) gives each town's share of the urban pupils. */
+    const double min_gap = o.national ? 0.5 * side / sqrt((double)n_towns) : side / 6.0;
+    double weight_sum = 0.0;
+    for (int t = 0; t < n_towns; t++)
+        weight_sum += 1.0 / sqrt((o.national ? t % MAX_TOWNS : t) + 1.0);
     int name_off = (int)(o.seed % N_TOWN_NAMES);
     for (int t = 0; t < n_towns; t++) {
-        towns[t].weight = 1.0 / sqrt(t + 1.0);
-        /* Keep towns apart: retry a few times for a spot >= side/6 away. */
+        /* National: the sizes of an authority's 16 towns, over and over. */
+        towns[t].weight = 1.0 / sqrt((o.national ? t % MAX_TOWNS : t) + 1.0);
+        /* Keep towns apart: retry a few times for a spot >= min_gap away. */
         for (int tries = 0; tries < 50; tries++) {
             towns[t].x = (rng_unit(&rt) - 0.5) * side * 0.9;
             towns[t].y = (rng_unit(&rt) - 0.5) * side * 0.9;
             int ok = 1;
-            for (int u = 0; u < t; u++) {
+            for (int u = 0; u < t && ok; u++) {
                 double dx = towns[t].x - towns[u].x, dy = towns[t].y - towns[u].y;
-                if (sqrt(dx * dx + dy * dy) < side / 6.0)
+                if (sqrt(dx * dx + dy * dy) < min_gap)
                     ok = 0;
             }
             if (ok)
                 break;
         }
-        towns[t].spread = side * (0.02 + 0.05 * sqrt(towns[t].weight));
+        if (o.national) {
+            /* Every town about equally dense: area proportional to its
+             * pupils (85% of pupils are in towns). */
+            double pupils = 0.85 * (double)n * towns[t].weight / weight_sum;
+            towns[t].spread = sqrt(pupils / (NAT_URBAN_DENSITY * M_PI));
+        } else {
+            towns[t].spread = side * (0.02 + 0.05 * sqrt(towns[t].weight));
+        }
         town_w[t] = towns[t].weight;
     }
 
@@ -664,10 +719,13 @@ int main(int argc, char **argv)
             pl++;
             int sec = rng_bool(&rp, 0.7) ? e.main_sector
                                          : rng_pick(&rp, offer_w, N_SECTORS);
-            int cap = rng_bool(&rp, 0.9) ? 1 + rng_pick(&rp, cap_w, 5)
+            int cap = rng_bool(&rp, o.national ? 0.93 : 0.9)
+                          ? 1 + rng_pick(&rp, cap_w, 5)
                                          : 6 + (int)floor(24.99 * pow(rng_unit(&rp), 2.0));
             seats += cap;
             int is_virtual = all_virtual || rng_bool(&rp, 0.035);
+            if (o.national && n_virtual >= NAT_MAX_VIRTUAL)
+                is_virtual = 0; /* open to every pupil: a national pool */
             n_virtual += is_virtual;
             int accessible = rng_bool(&rp, 0.10);
             int profession = rng_bool(&rp, 0.20);
@@ -716,7 +774,7 @@ int main(int argc, char **argv)
         return 1;
 
     /* Mentors. */
-    long n_mentors = (n + 15) / 30;
+    long n_mentors = (n + 15) / 30, n_online = 0;
     if (n_mentors < 1)
         n_mentors = 1;
     f = open_out(o.out, "mentors.csv");
@@ -735,6 +793,9 @@ int main(int argc, char **argv)
         pick_sectors(&rm, mw, k, secs);
         int cap = 1 + rng_pick(&rm, cap_w, 5);
         int online = rng_bool(&rm, 0.25);
+        if (o.national && n_online >= NAT_MAX_ONLINE)
+            online = 0; /* open to every pupil: a national pool */
+        n_online += online;
         fprintf(f, "M%05ld,", i + 1);
         if (rng_bool(&rm, 0.8))
             fprintf(f, "%s %s", town_names[rng_int(&rm, 0, N_TOWN_NAMES - 1)],
@@ -786,5 +847,7 @@ int main(int argc, char **argv)
     free(school_cum);
     free(school_w);
     free(schools);
+    free(town_w);
+    free(towns);
     return 0;
 }

@@ -19,7 +19,9 @@
 # agree.  Beside them: the pairs of each side, bytes per pair (peak RSS / the
 # larger side's pairs: the sides are solved one after the other), the growth
 # (total time ratio to the previous size / students ratio: 1.0 is linear) and
-# the 1-minute load average when the size started (the machine is shared).
+# the 1-minute load average when the size started (the machine is shared),
+# and the CPU seconds (user + system, from time -v) of each whole process with
+# their ratio, which the load disturbs less than the wall times.
 # The peer runs only up to FM_BENCH_LEMON_MAX_STUDENTS students (200000) and
 # FM_BENCH_LEMON_MAX_PAIRS pairs of both sides together (60000000, counted by
 # fairmatch's run); beyond, its columns say "over cap".  The table is saved as
@@ -105,7 +107,8 @@ import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 head = ["students", "pairs", "mentor_pairs", "read_s", "cand_s", "solve_s", "write_s",
         "total_s", "growth", "peak_MiB", "B/pair", "n1 n2 n3 U (placements)",
-        "lemon_solve_s", "lemon_MiB", "ratio", "load", "agree"]
+        "lemon_solve_s", "lemon_MiB", "ratio", "cpu_s", "lemon_cpu_s", "cpu_ratio",
+        "load", "agree"]
 KEYS = ("n1", "n2", "n3", "utility")
 
 def num(v, fmt="%.3f"):
@@ -157,11 +160,15 @@ for r in rows:
     if prev is not None and total is not None and prev[1]:
         growth = (total / prev[1]) / (r["students"] / prev[0])
     prev = (r["students"], total) if total is not None else None
+    # CPU seconds (user + system) of each whole process: reading, listing
+    # pairs (the same code in both) and solving; less sensitive to the load.
+    fcpu, lcpu = (fm or {}).get("cpu_s"), (pe or {}).get("cpu_s")
+    cpu_ratio = fcpu / lcpu if fcpu is not None and lcpu else None
     if pe is None and r.get("peer_error") == "not run (over cap)":
-        lemon_cols = ["not run (over cap)", "-", "-"]
+        lemon_cols = ["not run (over cap)", "-", "-", num(fcpu), "-", "-"]
     else:
         lemon_cols = [num(lemon_s), num((pe or {}).get("peak_mib"), "%.0f"),
-                      num(ratio, "%.3f")]
+                      num(ratio, "%.3f"), num(fcpu), num(lcpu), num(cpu_ratio, "%.3f")]
     table.append([str(r["students"]), num(pairs, "%d"), num(mpairs, "%d"),
                   num(t.get("read_s")), num(t.get("candidates_s")), num(t.get("solve_s")),
                   num(t.get("write_s")), num(total), num(growth, "%.2f"),
@@ -239,6 +246,13 @@ def peak_mib(path):
         pass
     return None
 
+def cpu_s(path): # user + system seconds of the whole process
+    try:
+        t = dict(re.findall(r"(User|System) time \(seconds\): ([\d.]+)", open(path).read()))
+        return float(t["User"]) + float(t["System"])
+    except (OSError, KeyError, ValueError):
+        return None
+
 if fm_rc == 0:
     try:
         s = json.load(open(os.path.join(run, "out", "summary.json")))
@@ -251,13 +265,15 @@ if fm_rc == 0:
             "placements": s["placements"]["objective"],
             "mentors": (s.get("mentors") or {}).get("objective"),
             "peak_mib": peak_mib(os.path.join(run, "fairmatch.time")),
+            "cpu_s": cpu_s(os.path.join(run, "fairmatch.time")),
         }
     except (OSError, ValueError, KeyError, TypeError) as e:
         row["fm_error"] = "summary.json: %s" % e
 elif fm_rc > 0:
     row["fm_error"] = "exit %d" % fm_rc
 if peer_rc == 0:
-    p = {"peak_mib": peak_mib(os.path.join(run, "peer.time"))}
+    p = {"peak_mib": peak_mib(os.path.join(run, "peer.time")),
+         "cpu_s": cpu_s(os.path.join(run, "peer.time"))}
     for line in open(os.path.join(run, "peer.out")):
         f = line.split()
         if f and f[0] in ("placements", "mentors", "peer"):

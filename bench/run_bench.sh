@@ -18,7 +18,8 @@
 # LEMON solve, and whether both objective vectors (placements and mentors)
 # agree.  Beside them: the pairs of each side, bytes per pair (peak RSS / the
 # larger side's pairs: the sides are solved one after the other), the growth
-# (total time ratio to the previous size / students ratio: 1.0 is linear) and
+# (total time ratio to the previous size / students ratio: 1.0 is linear; also
+# for the CPU time) and
 # the 1-minute load average when the size started (the machine is shared),
 # and the CPU seconds (user + system, from time -v) of each whole process with
 # their ratio, which the load disturbs less than the wall times.
@@ -106,7 +107,7 @@ table() {
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 head = ["students", "pairs", "mentor_pairs", "read_s", "cand_s", "solve_s", "write_s",
-        "total_s", "growth", "peak_MiB", "B/pair", "n1 n2 n3 U (placements)",
+        "total_s", "growth", "cpu_growth", "peak_MiB", "B/pair", "n1 n2 n3 U (placements)",
         "lemon_solve_s", "lemon_MiB", "ratio", "cpu_s", "lemon_cpu_s", "cpu_ratio",
         "load", "agree"]
 KEYS = ("n1", "n2", "n3", "utility")
@@ -154,15 +155,18 @@ for r in rows:
     peak = (fm or {}).get("peak_mib")
     big = max(pairs or 0, mpairs or 0)
     bpp = peak * 1048576.0 / big if peak is not None and big else None
-    # Growth: time ratio to the previous size over the students ratio.
-    growth = None
-    total = t.get("total_s")
-    if prev is not None and total is not None and prev[1]:
-        growth = (total / prev[1]) / (r["students"] / prev[0])
-    prev = (r["students"], total) if total is not None else None
     # CPU seconds (user + system) of each whole process: reading, listing
     # pairs (the same code in both) and solving; less sensitive to the load.
     fcpu, lcpu = (fm or {}).get("cpu_s"), (pe or {}).get("cpu_s")
+    # Growth: time ratio to the previous size over the students ratio, for
+    # the wall time and for the CPU time.
+    growth = cpu_growth = None
+    total = t.get("total_s")
+    if prev is not None and total is not None and prev[1]:
+        growth = (total / prev[1]) / (r["students"] / prev[0])
+    if prev is not None and fcpu and prev[2]:
+        cpu_growth = (fcpu / prev[2]) / (r["students"] / prev[0])
+    prev = (r["students"], total, fcpu) if total is not None else None
     cpu_ratio = fcpu / lcpu if fcpu is not None and lcpu else None
     if pe is None and r.get("peer_error") == "not run (over cap)":
         lemon_cols = ["not run (over cap)", "-", "-", num(fcpu), "-", "-"]
@@ -172,6 +176,7 @@ for r in rows:
     table.append([str(r["students"]), num(pairs, "%d"), num(mpairs, "%d"),
                   num(t.get("read_s")), num(t.get("candidates_s")), num(t.get("solve_s")),
                   num(t.get("write_s")), num(total), num(growth, "%.2f"),
+                  num(cpu_growth, "%.2f"),
                   num(peak, "%.0f"), num(bpp, "%.1f"), fv_s] + lemon_cols +
                  [num(r.get("load"), "%.2f"), agree])
 

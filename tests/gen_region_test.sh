@@ -14,14 +14,8 @@ set -u
 gen=$1
 fm=$2
 data=$3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-passes=0
-check() { # description, then a command that must succeed
-  local what=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what"; fails=$((fails + 1)); fi
-}
+# $tmp, check and finish (no daemon is started here).
+. "$(dirname "$0")/cli_test_lib.sh"
 files=(students placements mentors schools)
 same_dirs() { # dir dir -> 0 if the four files are identical
   local f
@@ -96,5 +90,4 @@ assert c["students"] == 2000 and c["placements"] == 300, c
 assert s["placements"]["candidates"] > 0 and s["placements"]["matched"] > 0, s["placements"]
 ' "$tmp/out/summary.json"
 
-echo "gen_region_test: $passes passed, $fails failed"
-[ $fails -eq 0 ]
+finish

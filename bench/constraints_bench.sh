@@ -8,16 +8,25 @@
 # (build-bench/ or $FM_BENCH_BUILD, shared with run_bench.sh, and so is the
 # region cache), then per size runs `fairmatch solve` once plain and once
 # per extra constraint (policy files below; time_limit_seconds is the plain
-# run's time plus $FM_BENCH_LIMIT, default 300, for the MIP searches) and
-# prints one row per run: exit code, wall
-# seconds, the ratio to the plain run, the placements vector, per level the
-# method and the gap (from OUT/summary.json), the model's rows/cols/nonzeros
-# and how many of all pairs column generation put in the model.
+# run's wall time plus $FM_BENCH_LIMIT, default 300, for the MIP searches)
+# and prints per size a markdown table, one row per run as it ends
+# (bench/constraints_report.py): exit code, wall seconds, CPU seconds
+# (user+sys, from GNU time: on a loaded machine the wall time says little),
+# the CPU ratio to the plain run, peak MiB, the 1-minute load average while
+# the run lasted, the placements vector, per level the method and the gap
+# (from OUT/summary.json), the model's rows/cols/nonzeros and how many of
+# all pairs column generation put in the model; then notes saying how to
+# read the rows: a constraint the plain optimum already meets ran no GLPK
+# (method network, its time is the plain solve's), a run stopped by the
+# limit names the level and its last progress line (each run has a
+# terminal through script(1), so its log keeps the progress lines), the
+# cost against the plain vector and per-level seconds.
 # A constraint set that is infeasible for the region shows "infeasible"
 # (exit 3) with its time; one stopped by the limit shows its gaps.
 #
-# Failure cases: a build or generation failure -> exit 1; a failed run is a
-# row with its exit code (log path printed).
+# Failure cases: a build or generation failure, or a missing /usr/bin/time
+# or script(1) -> exit 1; a failed run is a row with its exit code and a
+# note with its log's last lines.
 # Environment: FM_BENCH_BUILD, FM_BENCH_SEED (1), FM_BENCH_DATE (2027-06-14),
 # FM_BENCH_LIMIT (300), FM_BENCH_JOBS (2).
 set -u -o pipefail
@@ -29,11 +38,14 @@ DATE=${FM_BENCH_DATE:-2027-06-14}
 LIMIT=${FM_BENCH_LIMIT:-300}
 JOBS=${FM_BENCH_JOBS:-2}
 PY=/usr/bin/python3
+TIME=/usr/bin/time    # GNU time: CPU seconds and peak memory (Debian package "time")
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
 if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(10000 100000); fi
+[ -x "$TIME" ] || die "$TIME is missing (apt-get install time)"
+command -v script >/dev/null || die "script(1) is missing (apt-get install bsdutils)"
 for n in "${sizes[@]}"; do
     [[ $n =~ ^[1-9][0-9]*$ ]] || die "not a number of students: $n"
 done
@@ -61,8 +73,8 @@ constraints=(
   "\"stable_tiers\": true"
 )
 
-printf '%-8s %-9s %4s %9s %7s  %-28s %-40s %s\n' students run rc seconds ratio \
-    "placements (n1,n2,n3,U)" "levels method/gap" "model rows/cols/nz, pairs in model/all"
+# One markdown table per size (rows appear as the runs end), then the notes
+# that say how to read the rows (constraints_report.py).
 for n in "${sizes[@]}"; do
     data=$BUILD/bench-data/n$n-s$SEED-$DATE
     if [ ! -f "$data/.generated" ] || [ "$(cat "$data/.generated")" != "$GEN_SUM" ]; then
@@ -72,7 +84,12 @@ for n in "${sizes[@]}"; do
             >"$LOGS/gen-$n.log" 2>&1 || die "fm_gen_region failed: $LOGS/gen-$n.log"
         echo "$GEN_SUM" >"$data/.generated"
     fi
-    plain_s=""
+    notes=$BUILD/bench-runs/constraints-n$n-s$SEED-notes.txt
+    : >"$notes"
+    printf '\n%s students (fm_gen_region seed %s, date %s), constrained limit = plain wall + %s s, %s, %s cores, started %s UTC\n\n' \
+        "$n" "$SEED" "$DATE" "$LIMIT" "$(uname -m)" "$(nproc)" "$(date -u +%H:%M)"
+    "$PY" "$ROOT/bench/constraints_report.py" --header
+    plain_s="" plain_cpu=""
     for k in "${!names[@]}"; do
         run=$BUILD/bench-runs/constraints-n$n-s$SEED-${names[$k]}
         rm -rf "$run" && mkdir -p "$run"
@@ -82,41 +99,30 @@ for n in "${sizes[@]}"; do
             limit=$("$PY" -c "import math; print(math.ceil($plain_s + $LIMIT))")
             echo "{\"time_limit_seconds\": $limit, ${constraints[$k]}}" >"$run/policy.json"
         fi
+        cmd=("$TIME" -v -o "$run/time.txt" "$FAIRMATCH" solve --students "$data/students.csv"
+             --placements "$data/placements.csv" --mentors "$data/mentors.csv"
+             --schools "$data/schools.csv" --date "$DATE" --policy "$run/policy.json"
+             --out "$run/out")
+        # the 1-minute load average every 10 s while the run lasts
+        (while :; do cut -d' ' -f1 /proc/loadavg; sleep 10; done) >"$run/load" &
+        sampler=$!
         t0=$(date +%s.%N)
-        "$FAIRMATCH" solve --students "$data/students.csv" --placements "$data/placements.csv" \
-            --mentors "$data/mentors.csv" --schools "$data/schools.csv" --date "$DATE" \
-            --policy "$run/policy.json" --out "$run/out" >"$run/log" 2>&1
+        # script(1) gives the run a terminal, so its log keeps the solver's
+        # progress lines (phase, level, bound, gap): how far a stopped run got
+        script -qefc "$(printf '%q ' "${cmd[@]}")" "$run/log" </dev/null >/dev/null 2>&1
         rc=$?
         t1=$(date +%s.%N)
+        kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
         secs=$("$PY" -c "print(f'{$t1 - $t0:.2f}')")
-        [ -z "$plain_s" ] && plain_s=$secs
         [ $rc = 0 ] || [ $rc = 3 ] || say "$n ${names[$k]}: exit $rc, see $run/log"
-        "$PY" - "$n" "${names[$k]}" "$rc" "$secs" "$plain_s" "$run/out/summary.json" <<'PYEOF'
-import json, sys
-n, name, rc, secs, plain, path = sys.argv[1:7]
-ratio = float(secs) / float(plain) if float(plain) > 0 else 0
-vec = levels = model = ""
-try:
-    d = json.load(open(path))
-except Exception:
-    d = None
-if d and d.get("status") == "infeasible":
-    vec = "infeasible"
-    levels = d.get("who", "")
-elif d:
-    p = d["placements"]
-    o = p["objective"]
-    vec = f"({o['n1']},{o['n2']},{o['n3']},{o['utility']})"
-    c = p.get("constrained")
-    if c:
-        levels = " ".join(f"{l['method']}/" + ("-" if l["gap"] is None else f"{100*l['gap']:.2f}%")
-                          for l in c["levels"])
-        m = c["model"]
-        model = (f"{m['rows']}/{m['cols']}/{m['nonzeros']}, "
-                 f"{m['pairs_in_model']}/{m['pairs_total']}")
-    else:
-        levels = "network (no constraint)"
-print(f"{n:<8} {name:<9} {rc:>4} {secs:>9} {ratio:>7.2f}  {vec:<28} {levels:<40} {model}")
-PYEOF
+        out=$("$PY" "$ROOT/bench/constraints_report.py" "$n" "${names[$k]}" "$rc" "$secs" \
+            "${plain_cpu:-0}" "$run" "$notes")
+        printf '%s\n' "$out"
+        if [ -z "$plain_s" ]; then
+            plain_s=$secs
+            plain_cpu=$("$PY" "$ROOT/bench/constraints_report.py" --cpu "$run/time.txt")
+        fi
     done
+    printf '\n'
+    cat "$notes"
 done

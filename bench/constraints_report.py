@@ -128,6 +128,14 @@ def row(argv):
                              if stop else "")
                     notes.append(f"{name}: stopped by the time limit {where}; levels after "
                                  "it are not optimised.")
+                    if m["mip_solves"] == 0:
+                        # the stopped level is labelled MIP whatever it was doing
+                        notes.append(
+                            f"{name}: no branch and bound ran (0 MIP solves): the limit "
+                            "stopped the LP relaxation's column generation / lazy rows "
+                            f"with {m['pricing_rounds']} LP solves completed over all "
+                            "levels (one pricing round each), at model size rows/cols/nz " + model + "; the bound is "
+                            "the plain run's (no constrained assignment places more).")
         t = d.get("timings", {})
         if t:
             notes.append(f"{name}: timings read {t.get('read_s', 0):.1f} s, candidates "

@@ -141,6 +141,9 @@ static int lp_colgen(ctx *c)
             return 1;
         smcp.meth = method;
         smcp.tm_lim = time_left_ms(c);
+        /* before the solve: a model whose LP the time limit cuts short is
+         * still reported at the size it reached */
+        note_model_size(c);
         int r = glp_simplex(c->m.lp, &smcp);
         if (r == GLP_ETMLIM || must_stop(c)) {
             c->stopped |= r == GLP_ETMLIM;
@@ -154,7 +157,6 @@ static int lp_colgen(ctx *c)
                                 glp_get_status(c->m.lp));
         }
         c->z = glp_get_obj_val(c->m.lp);
-        note_model_size(c);
         if (fm_cmodel_read_duals(&c->m))
             return FM_ENOMEM;
         int64_t added = fm_cmodel_price(&c->m, PRICED_PER_STUDENT, EPS);
@@ -253,6 +255,7 @@ static int mip(ctx *c, int *found, double *v)
     glp_init_smcp(&smcp);
     smcp.msg_lev = GLP_MSG_OFF;
     smcp.tm_lim = iocp.tm_lim;
+    note_model_size(c);
     if (glp_simplex(c->m.lp, &smcp) != 0 || glp_get_status(c->m.lp) != GLP_OPT) {
         c->stopped |= must_stop(c) || time_left_ms(c) <= 1;
         if (c->stopped || c->cancelled)
@@ -260,7 +263,6 @@ static int mip(ctx *c, int *found, double *v)
         return fm_error_set(c->err, FM_EINTERNAL, "%s: level %d: the LP before branch and "
                             "bound did not end optimal", side_name(c), c->level);
     }
-    note_model_size(c);
     int r = glp_intopt(c->m.lp, &iocp);
     int st = glp_mip_status(c->m.lp);
     if (st == GLP_OPT || st == GLP_FEAS) {

@@ -58,6 +58,15 @@ void fm_mcf_set_supply(fm_mcf *m, int32_t node, int64_t supply);
 int64_t fm_mcf_add_arc(fm_mcf *m, int32_t tail, int32_t head, int64_t cap,
                        int64_t cost);
 
+/* A starting flow for the next fresh start (the first solve, or one after a
+ * supply change): the flow on each arc, 0 for arcs not given.  If it meets
+ * every supply and capacity exactly, and the arcs strictly between their
+ * bounds form no cycle, the simplex starts from it instead of from nothing:
+ * far fewer pivots when it is close to optimal.  Otherwise (not feasible,
+ * or out of memory for the tree's scratch) the solve starts cold as usual,
+ * with the same result.  Ignored once a basis exists. */
+void fm_mcf_set_start_flow(fm_mcf *m, int64_t arc, int64_t flow);
+
 /* Called every few thousand pivots; nonzero stops the solve with
  * FM_MCF_STOPPED (the basis stays valid; a later solve may continue). */
 void fm_mcf_set_stop(fm_mcf *m, int (*stop)(void *arg), void *arg);

@@ -78,16 +78,29 @@ static int build_first(network *n, const fm_pools *p, const fm_assign *a,
     for (int t = 1; t <= 3; t++)
         fm_mcf_set_supply(n->mcf, FM_UNODE_TIER(t), counts[t - 1]);
     fm_mcf_set_supply(n->mcf, FM_UNODE_SINK, -total);
-    for (int32_t q = 0; q < p->n_pools; q++)
-        if (fm_mcf_add_arc(n->mcf, FM_UNODE_POOL(p, q), FM_UNODE_SINK, p->cap[q], 0) < 0)
+    /* The levels-1-3 assignment is the starting flow (mcf.h): it already has
+     * the tier counts, so the simplex only has to raise the utility. */
+    for (int32_t q = 0; q < p->n_pools; q++) {
+        int64_t arc = fm_mcf_add_arc(n->mcf, FM_UNODE_POOL(p, q), FM_UNODE_SINK, p->cap[q], 0);
+        if (arc < 0)
             return FM_ENOMEM;
+        fm_mcf_set_start_flow(n->mcf, arc, a->load[q]);
+    }
     for (int32_t s = 0; s < p->n_students; s++) {
         if (c->start[s + 1] == c->start[s])
             continue;
-        if (fm_mcf_add_arc(n->mcf, FM_UNODE_TIER(p->tier[s]), FM_UNODE_STUDENT(s), 1, 0) < 0)
+        int64_t arc = fm_mcf_add_arc(n->mcf, FM_UNODE_TIER(p->tier[s]), FM_UNODE_STUDENT(s), 1, 0);
+        if (arc < 0)
             return FM_ENOMEM;
-        if (a->edge[s] >= 0 && add_edge_arc(n, p, s, a->edge[s]))
-            return FM_ENOMEM;
+        if (a->edge[s] >= 0) {
+            fm_mcf_set_start_flow(n->mcf, arc, 1);
+            int64_t before = fm_mcf_arc_count(n->mcf);
+            if (add_edge_arc(n, p, s, a->edge[s]))
+                return FM_ENOMEM;
+            if (fm_mcf_arc_count(n->mcf) != before + 1)
+                return FM_EINTERNAL;        /* a held edge always has a pool */
+            fm_mcf_set_start_flow(n->mcf, before, 1);
+        }
         int added = 0;
         for (int64_t i = c->start[s]; i < c->start[s + 1] && added < FIRST_PAIRS; i++, added++)
             for (int k = 1; k >= 0; k--)

@@ -624,6 +624,84 @@ static void test_warm_restart(void **state)
     }
 }
 
+/* A starting flow (fm_mcf_set_start_flow): basic ones (another cost
+ * vector's optimum, or a random forest of interior arcs with the rest at a
+ * bound) start warm; a flow whose interior arcs close cycles, or one that
+ * breaks a supply or a capacity, falls back to the cold start.  Every solve
+ * must reach the cold optimum. */
+static void test_start_flow(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 40; seed++) {
+        uint64_t r = 7000 + seed;
+        int32_t n = (int32_t)rng_range(&r, 2, seed <= 30 ? 40 : 3000);
+        int64_t m = rng_range(&r, n, 8 * (int64_t)n);
+        int kind = (int)(seed % 4);   /* 0 other optimum, 1 forest, 2 cyclic, 3 broken */
+        net g;
+        net_init(&g, n);
+        int64_t *flow = calloc((size_t)m + 1, sizeof *flow);
+        int32_t *uf = malloc((size_t)n * sizeof *uf);
+        assert_true(flow && uf);
+        for (int32_t v = 0; v < n; v++)
+            uf[v] = v;
+        for (int64_t a = 0; a < m; a++) {
+            int32_t t = (int32_t)rng_range(&r, 0, n - 1);
+            int32_t h = (int32_t)rng_range(&r, 0, n - 1);
+            int64_t cap = rng_range(&r, 0, 9);
+            net_add(&g, t, h, cap, rng_range(&r, -20, 60));
+            int32_t ra = t, rb = h;
+            while (uf[ra] != ra)
+                ra = uf[ra];
+            while (uf[rb] != rb)
+                rb = uf[rb];
+            if (kind == 2 || (ra != rb && rng_range(&r, 0, 1))) {
+                uf[ra] = rb;                   /* (cyclic: any arc may be interior) */
+                flow[a] = cap > 1 ? rng_range(&r, 1, cap - 1) : cap;
+            } else {
+                flow[a] = rng_range(&r, 0, 1) ? cap : 0;
+            }
+            g.supply[t] += flow[a];
+            g.supply[h] -= flow[a];
+        }
+        fm_mcf *cold = load(&g, g.m);
+        assert_int_equal(fm_mcf_solve(cold), FM_MCF_OPTIMAL);
+        int64_t best = check_optimal(cold, &g);
+        if (kind == 0) {                       /* start from the optimum of other costs */
+            net o;
+            net_init(&o, n);
+            memcpy(o.supply, g.supply, (size_t)n * sizeof *o.supply);
+            for (int64_t a = 0; a < g.m; a++)
+                net_add(&o, g.tail[a], g.head[a], g.cap[a], rng_range(&r, -30, 30));
+            fm_mcf *other = load(&o, o.m);
+            assert_int_equal(fm_mcf_solve(other), FM_MCF_OPTIMAL);
+            for (int64_t a = 0; a < m; a++)
+                flow[a] = fm_mcf_flow(other, a);
+            fm_mcf_free(other);
+            net_free(&o);
+        } else if (kind == 3) {
+            flow[rng_range(&r, 0, m - 1)] += 1;  /* a supply no longer met */
+        }
+        fm_mcf *warm = load(&g, g.m);
+        for (int64_t a = 0; a < m; a++)
+            fm_mcf_set_start_flow(warm, a, flow[a]);
+        assert_int_equal(fm_mcf_solve(warm), FM_MCF_OPTIMAL);
+        assert_int_equal(check_optimal(warm, &g), best);
+        /* A warm basis carries on after more arcs, as column generation needs. */
+        int32_t t = (int32_t)rng_range(&r, 0, n - 1), h = (int32_t)rng_range(&r, 0, n - 1);
+        net_add(&g, t, h, 5, -100);
+        assert_int_equal(fm_mcf_add_arc(warm, t, h, 5, -100), g.m - 1);
+        assert_int_equal(fm_mcf_add_arc(cold, t, h, 5, -100), g.m - 1);
+        assert_int_equal(fm_mcf_solve(warm), FM_MCF_OPTIMAL);
+        assert_int_equal(fm_mcf_solve(cold), FM_MCF_OPTIMAL);
+        assert_int_equal(check_optimal(warm, &g), check_optimal(cold, &g));
+        fm_mcf_free(warm);
+        fm_mcf_free(cold);
+        free(flow);
+        free(uf);
+        net_free(&g);
+    }
+}
+
 /* A later solve seeing much bigger costs (the big-M side must cope), and
  * costs at the documented limit |cost| * (n + 1) <= INT64_MAX. */
 static void test_cost_range(void **state)
@@ -923,6 +1001,7 @@ int main(void)
         cmocka_unit_test(test_small_vs_reference),
         cmocka_unit_test(test_cost_range),
         cmocka_unit_test(test_warm_restart),
+        cmocka_unit_test(test_start_flow),
         cmocka_unit_test(test_netgen),
         cmocka_unit_test(test_orlib),
     };

@@ -22,7 +22,8 @@
  * Artificial cost.  Instead of a numeric big-M cost on the r -> u arcs we use
  * an exact "infinite" one: every potential is a pair (art, pi), compared
  * lexicographically, where art counts big-M units and pi is the ordinary
- * part.  The only arc with an art cost is r -> u (cost (1, 0)); artificial
+ * part (two arrays: once no node has art != 0, which is always so after a
+ * start from a flow, the hot loops touch pi alone).  The only arc with an art cost is r -> u (cost (1, 0)); artificial
  * arcs are never priced (once out of the tree they stay out, at flow 0), so
  * art is 0 or 1 per node and the pricing only needs art(tail) - art(head).
  * This is correct for every cost range (a numeric M must exceed the cost of
@@ -98,7 +99,8 @@ fm_mcf *fm_mcf_new(int32_t n_nodes, int64_t arc_hint)
     m->succ_num = malloc(nn * sizeof *m->succ_num);
     m->last_succ = malloc(nn * sizeof *m->last_succ);
     m->pred_dir = malloc(nn * sizeof *m->pred_dir);
-    m->pot = calloc(nn, sizeof *m->pot);
+    m->pi = calloc(nn, sizeof *m->pi);
+    m->art = calloc(nn, sizeof *m->art);
     m->dirty_revs = malloc((nn + 1) * sizeof *m->dirty_revs);
     m->flow = malloc(((size_t)n_nodes + ac) * sizeof *m->flow);
     m->source = malloc(ac * sizeof *m->source);
@@ -108,12 +110,13 @@ fm_mcf *fm_mcf_new(int32_t n_nodes, int64_t arc_hint)
     m->state = malloc(ac * sizeof *m->state);
     if (!m->supply || !m->parent || !m->pred || !m->thread ||
         !m->rev_thread || !m->succ_num || !m->last_succ || !m->pred_dir ||
-        !m->pot || !m->dirty_revs || !m->flow || !m->source || !m->target ||
+        !m->pi || !m->art || !m->dirty_revs || !m->flow || !m->source || !m->target ||
         !m->cap || !m->cost || !m->state) {
         fm_mcf_free(m);
         return NULL;
     }
     m->supply_dirty = 1;
+    m->block_factor = 1.0;
     return m;
 }
 
@@ -129,7 +132,8 @@ void fm_mcf_free(fm_mcf *m)
     free(m->succ_num);
     free(m->last_succ);
     free(m->pred_dir);
-    free(m->pot);
+    free(m->pi);
+    free(m->art);
     free(m->dirty_revs);
     free(m->flow);
     free(m->source);
@@ -154,6 +158,12 @@ void fm_mcf_set_start_flow(fm_mcf *m, int64_t arc, int64_t flow)
         return;
     m->flow[m->n + arc] = flow;
     m->start_given = 1;
+}
+
+void fm_mcf_set_block_factor(fm_mcf *m, double factor)
+{
+    if (factor > 0 && factor <= 100)
+        m->block_factor = factor;
 }
 
 void fm_mcf_set_stop(fm_mcf *m, int (*stop)(void *arg), void *arg)
@@ -229,8 +239,9 @@ static void init_basis(fm_mcf *m)
     m->rev_thread[0] = root;
     m->succ_num[root] = n + 1;
     m->last_succ[root] = root - 1;
-    m->pot[root].pi = 0;
-    m->pot[root].art = 0;
+    m->pi[root] = 0;
+    m->art[root] = 0;
+    m->art_live = 0;
     for (int32_t u = 0; u < n; u++) {
         m->parent[u] = root;
         m->pred[u] = u;                  /* its artificial arc */
@@ -238,15 +249,16 @@ static void init_basis(fm_mcf *m)
         m->rev_thread[u + 1] = u;
         m->succ_num[u] = 1;
         m->last_succ[u] = u;
-        m->pot[u].pi = 0;
+        m->pi[u] = 0;
         if (m->supply[u] >= 0) {         /* u -> root, cost 0 */
             m->pred_dir[u] = DIR_UP;
             m->flow[u] = m->supply[u];
-            m->pot[u].art = 0;
+            m->art[u] = 0;
         } else {                         /* root -> u, cost (1, 0) */
             m->pred_dir[u] = DIR_DOWN;
             m->flow[u] = -m->supply[u];
-            m->pot[u].art = 1;
+            m->art[u] = 1;
+            m->art_live++;
         }
     }
     for (int64_t k = 0; k < m->m; k++) {
@@ -268,9 +280,9 @@ static void init_basis(fm_mcf *m)
  * ordinary part is within n*maxcost <= INT64_MAX. */
 static inline int64_t priced(const fm_mcf *m, int64_t k)
 {
-    const pot *ps = &m->pot[m->source[k]], *pt = &m->pot[m->target[k]];
-    int64_t r = m->cost[k] + (ps->pi - pt->pi);
-    int32_t d = ps->art - pt->art;
+    int32_t s = m->source[k], t = m->target[k];
+    int64_t r = m->cost[k] + (m->pi[s] - m->pi[t]);
+    int32_t d = m->art_live ? m->art[s] - m->art[t] : 0;
     if (d != 0)
         r = d * PRICE_BIG + r / 4;
     return m->state[k] * r;
@@ -564,15 +576,21 @@ static void update_tree(fm_mcf *m)
 static void update_potential(fm_mcf *m)
 {
     const int32_t u_in = m->u_in, v_in = m->v_in;
-    pot *pt = m->pot;
+    int64_t *pi = m->pi;
+    int32_t *art = m->art;
     int64_t c = m->cost[m->in_arc - m->n];
-    int64_t diff = pt[v_in].pi - pt[u_in].pi;
+    int64_t diff = pi[v_in] - pi[u_in];
     int64_t sigma = m->pred_dir[u_in] == DIR_UP ? diff - c : diff + c;
-    int32_t sart = pt[v_in].art - pt[u_in].art;
+    int32_t sart = m->art_live ? art[v_in] - art[u_in] : 0;
     int32_t end = m->thread[m->last_succ[u_in]];
+    for (int32_t u = u_in; u != end; u = m->thread[u])
+        pi[u] += sigma;
+    if (sart == 0)
+        return;
     for (int32_t u = u_in; u != end; u = m->thread[u]) {
-        pt[u].pi += sigma;
-        pt[u].art += sart;
+        m->art_live -= art[u] != 0;
+        art[u] += sart;
+        m->art_live += art[u] != 0;
     }
 }
 
@@ -629,8 +647,8 @@ static fm_mcf_status initial_pivots(fm_mcf *m)
     return st;
 }
 
-/* Pricing parameters for the current arc count: blocks of sqrt(arcs) arcs
- * (at least 10, as LEMON), runs of 8 arcs (one cache line of costs), and a
+/* Pricing parameters for the current arc count: blocks of block_factor *
+ * sqrt(arcs) arcs (at least 10; factor 1 by default, as LEMON), runs of 8 arcs (one cache line of costs), and a
  * stride of sqrt(runs) runs, so that a block samples about sqrt(arcs)/8
  * places spread over a sqrt(arcs)/8-th of the arcs.  Chosen by measurement
  * on the NETGEN set and a 2M-arc assignment-like network: against plain
@@ -638,7 +656,7 @@ static fm_mcf_status initial_pivots(fm_mcf *m)
 static void set_scan(fm_mcf *m)
 {
     int64_t na = m->m;
-    m->block = (int64_t)sqrt((double)na);
+    m->block = (int64_t)(m->block_factor * sqrt((double)na));
     if (m->block < 10)
         m->block = 10;
     m->run_len = RUN_LEN;
@@ -717,7 +735,7 @@ int64_t fm_mcf_potential(const fm_mcf *m, int32_t node)
 {
     if (node < 0 || node >= m->n || !m->have_basis)
         return 0;
-    return m->pot[node].pi;
+    return m->pi[node];
 }
 
 int64_t fm_mcf_pivots(const fm_mcf *m)

@@ -67,6 +67,13 @@ int64_t fm_mcf_add_arc(fm_mcf *m, int32_t tail, int32_t head, int64_t cap,
  * with the same result.  Ignored once a basis exists. */
 void fm_mcf_set_start_flow(fm_mcf *m, int64_t arc, int64_t flow);
 
+/* Block Search prices blocks of factor * sqrt(arcs) arcs and enters the best
+ * of the first block that has a candidate.  The default factor 1 (LEMON's)
+ * suits general networks; a network where most arcs price out at once, as
+ * after a column-generation round, does better with smaller blocks (cheaper
+ * pivots, a few more of them).  Factors outside (0, 100] are ignored. */
+void fm_mcf_set_block_factor(fm_mcf *m, double factor);
+
 /* Called every few thousand pivots; nonzero stops the solve with
  * FM_MCF_STOPPED (the basis stays valid; a later solve may continue). */
 void fm_mcf_set_stop(fm_mcf *m, int (*stop)(void *arg), void *arg);

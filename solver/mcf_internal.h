@@ -33,13 +33,6 @@
 /* Arcs per run of the mixed pricing order (see find_entering()). */
 #define RUN_LEN 8
 
-/* Potential of a node: big-M units and the ordinary part.  Kept together so
- * the pricing touches one cache line per endpoint. */
-typedef struct pot {
-    int64_t pi;
-    int32_t art;
-    int32_t unused;
-} pot;
 
 struct fm_mcf {
     int32_t n;              /* user nodes 0..n-1; the root is node n */
@@ -55,7 +48,11 @@ struct fm_mcf {
     int32_t *succ_num;      /* nodes in the subtree, itself included */
     int32_t *last_succ;     /* last node of the subtree in preorder */
     int8_t *pred_dir;       /* DIR_UP or DIR_DOWN */
-    pot *pot;
+    int64_t *pi;            /* potential: the ordinary part */
+    int32_t *art;           /* potential: big-M units (0 or 1 per node) */
+    int64_t art_live;       /* nodes with art != 0; while 0 the pricing and
+                               the potential updates skip art[] (always
+                               after a start from a flow) */
     int32_t *dirty_revs;    /* scratch for update_tree() */
 
     /* Per arc.  Internal arc ids: 0..n-1 are the artificial arcs (node u's
@@ -73,6 +70,7 @@ struct fm_mcf {
     int supply_dirty;       /* a supply changed since the basis was built */
     int start_given;        /* flow[] holds a caller's starting flow */
     int64_t block;          /* Block Search: arcs per block */
+    double block_factor;    /* block = block_factor * sqrt(arcs) */
     int64_t run_len;        /* arcs per run of the mixed scan order */
     int64_t stride;         /* runs skipped between two runs scanned */
     int64_t scan_j, scan_q; /* where the scan resumes (see find_entering) */

@@ -85,8 +85,8 @@ static void lay_out(fm_mcf *m, const int32_t *adj_start, const int32_t *adj,
         m->parent[r] = root;
         m->pred[r] = r;                         /* its artificial arc, up */
         m->pred_dir[r] = DIR_UP;
-        m->pot[r].pi = 0;
-        m->pot[r].art = 0;
+        m->pi[r] = 0;
+        m->art[r] = 0;
         order[placed++] = r;
         int32_t depth = 0;
         stack_node[0] = r;
@@ -105,12 +105,12 @@ static void lay_out(fm_mcf *m, const int32_t *adj_start, const int32_t *adj,
             m->pred[v] = n + k;
             if (m->source[k] == v) {            /* v -> u: up */
                 m->pred_dir[v] = DIR_UP;
-                m->pot[v].pi = m->pot[u].pi - m->cost[k];
+                m->pi[v] = m->pi[u] - m->cost[k];
             } else {                            /* u -> v: down */
                 m->pred_dir[v] = DIR_DOWN;
-                m->pot[v].pi = m->pot[u].pi + m->cost[k];
+                m->pi[v] = m->pi[u] + m->cost[k];
             }
-            m->pot[v].art = 0;
+            m->art[v] = 0;
             order[placed++] = v;
             depth++;
             stack_node[depth] = v;
@@ -126,8 +126,9 @@ static void set_thread(fm_mcf *m, const int32_t *order)
     m->parent[root] = -1;
     m->pred[root] = -1;
     m->pred_dir[root] = DIR_UP;
-    m->pot[root].pi = 0;
-    m->pot[root].art = 0;
+    m->pi[root] = 0;
+    m->art[root] = 0;
+    m->art_live = 0;
     int32_t prev = root;
     for (int32_t i = 0; i < n; i++) {
         m->thread[prev] = order[i];

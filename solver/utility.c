@@ -19,6 +19,13 @@
 #ifndef FIRST_PAIRS
 #define FIRST_PAIRS 2
 #endif
+/* Block Search block size, as a factor of sqrt(arcs) (mcf.h): after a
+ * pricing round most new arcs price out, and small blocks make each pivot
+ * cheaper for a few more pivots.  At 100k pupils 0.1 priced 4x fewer arcs
+ * than LEMON's 1.0 for 1.5x the pivots, and took a third less time. */
+#ifndef BLOCK_FACTOR
+#define BLOCK_FACTOR 0.1
+#endif
 /* Pairs per student added by one pricing round, at most. */
 #ifndef PRICE_PAIRS
 #define PRICE_PAIRS 2
@@ -174,6 +181,7 @@ int fm_utility_solve(const fm_pools *p, fm_assign *a, const int64_t counts[3],
     if ((rc = build_first(&n, p, a, counts)))
         goto out;
     fm_mcf_set_stop(n.mcf, stop, stop_arg);
+    fm_mcf_set_block_factor(n.mcf, BLOCK_FACTOR);
     int32_t nodes = fm_mcf_node_count(n.mcf);
     int64_t *pot = malloc((size_t)nodes * sizeof *pot);
     if (!pot) { rc = FM_ENOMEM; goto out; }

@@ -16,6 +16,7 @@
  * Normal case: out holds the CSR pair lists.  Failure: FM_ENOMEM, out empty.
  */
 #include "candidates.h"
+#include "parallel.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -664,13 +665,7 @@ static int merge_parts(worker *w, int n_workers, int32_t n_students, fm_cands *o
  * the result does not depend on how many ran. */
 static int n_threads(size_t n_students, int wanted)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    int n = wanted > 0 ? wanted : (cpus < 1 ? 1 : (int)cpus);
-    if (n > 8)
-        n = 8;
-    if (n_students < 2000)
-        n = 1;
-    return n;
+    return n_students < 2000 ? 1 : fm_parallel_threads(wanted);
 }
 
 int fm_cands_build(const fm_region *r, int32_t date, int mentors, int threads,

@@ -137,7 +137,8 @@ static int solve_side(const fm_region *r, int mentors, const fm_round_params *pa
     out->seconds_counts = t2 - t1;
 
     report_phase(st, side, "utility");
-    rc = fm_utility_solve(&pools, &assign, counts, &potentials, &ustats, should_stop, st);
+    rc = fm_utility_solve(&pools, &assign, counts, &potentials, &ustats,
+                          params->threads, should_stop, st);
     if (rc)
         goto failed;
     double t3 = now_seconds();

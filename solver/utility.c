@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "mcf.h"
+#include "parallel.h"
 
 /* Pairs per student in the first network, beyond the one it holds. */
 #ifndef FIRST_PAIRS
@@ -117,36 +118,42 @@ static int build_first(network *n, const fm_pools *p, const fm_assign *a,
     return FM_OK;
 }
 
-/* Adds, per student, the PRICE_PAIRS pair arcs of most negative reduced cost
- * (fewer arcs keep the simplex fast; the next round finds the rest if they
- * still price out).  Returns how many were added, or FM_ENOMEM. */
-static int64_t price(network *n, const fm_pools *p, int64_t *pot)
+/* What one pricing pass shares with its threads. */
+typedef struct pricing {
+    const network *n;
+    const fm_pools *p;
+    const int64_t *pot;
+    int64_t max_pool;
+    int64_t *best;           /* per student PRICE_PAIRS edges, -1 = none */
+} pricing;
+
+/* Finds, for students [lo, hi), the PRICE_PAIRS edges not yet in the
+ * network of most negative reduced cost, into best[].  Reads only. */
+static void price_students(void *arg, size_t lo, size_t hi)
 {
+    const pricing *j = arg;
+    const fm_pools *p = j->p;
     const fm_cands *c = p->cands;
-    int64_t added = 0;
-    int32_t nodes = fm_mcf_node_count(n->mcf);
-    for (int32_t v = 0; v < nodes; v++)
-        pot[v] = fm_mcf_potential(n->mcf, v);
-    /* Pairs come by utility descending, so 500 - u + pot_s - max_pool is a
-     * lower bound on the reduced cost of every later pair of the student:
-     * once it cannot beat what is kept, the rest is skipped. */
-    int64_t max_pool = INT64_MIN;
-    for (int32_t q = 0; q < p->n_pools; q++)
-        if (pot[FM_UNODE_POOL(p, q)] > max_pool)
-            max_pool = pot[FM_UNODE_POOL(p, q)];
-    for (int32_t s = 0; s < p->n_students; s++) {
+    const int64_t *pot = j->pot;
+    for (int32_t s = (int32_t)lo; s < (int32_t)hi; s++) {
+        int64_t *best_e = j->best + (size_t)s * PRICE_PAIRS;
+        int64_t best_rc[PRICE_PAIRS];
+        int n_best = 0;
+        for (int k = 0; k < PRICE_PAIRS; k++)
+            best_e[k] = -1;
         if (c->start[s + 1] == c->start[s])
             continue;
         int64_t pot_s = pot[FM_UNODE_STUDENT(s)];
         int tier = p->tier[s];
-        int64_t best_e[PRICE_PAIRS], best_rc[PRICE_PAIRS];
-        int n_best = 0;
         for (int64_t e = 2 * c->start[s]; e < 2 * c->start[s + 1]; e++) {
-            int64_t bound = FM_UTILITY_MAX - c->utility[e >> 1] + pot_s - max_pool;
+            /* Pairs come by utility descending, so 500 - u + pot_s - max_pool
+             * bounds the reduced cost of every later pair of the student:
+             * once it cannot beat what is kept, the rest is skipped. */
+            int64_t bound = FM_UTILITY_MAX - c->utility[e >> 1] + pot_s - j->max_pool;
             if (bound >= 0 || (n_best == PRICE_PAIRS && bound >= best_rc[n_best - 1]))
                 break;
             int32_t q = fm_pools_edge_pool(p, e, tier);
-            if (q < 0 || (n->in_net[e >> 1] & (1u << (e & 1))))
+            if (q < 0 || (j->n->in_net[e >> 1] & (1u << (e & 1))))
                 continue;
             int64_t rc = FM_UTILITY_MAX - c->utility[e >> 1] + pot_s -
                          pot[FM_UNODE_POOL(p, q)];
@@ -162,19 +169,41 @@ static int64_t price(network *n, const fm_pools *p, int64_t *pot)
             best_rc[k] = rc;
             best_e[k] = e;
         }
-        for (int k = 0; k < n_best; k++)
-            if (add_edge_arc(n, p, s, best_e[k]))
-                return FM_ENOMEM;
-        added += n_best;
     }
+}
+
+/* Adds, per student, the PRICE_PAIRS pair arcs of most negative reduced cost
+ * (fewer arcs keep the simplex fast; the next round finds the rest if they
+ * still price out).  The search runs on `threads` threads, the adding in
+ * student order, so the network does not depend on the thread count.
+ * Returns how many were added, or FM_ENOMEM. */
+static int64_t price(network *n, const fm_pools *p, int64_t *pot, int64_t *best,
+                     int threads)
+{
+    int32_t nodes = fm_mcf_node_count(n->mcf);
+    for (int32_t v = 0; v < nodes; v++)
+        pot[v] = fm_mcf_potential(n->mcf, v);
+    pricing j = { .n = n, .p = p, .pot = pot, .max_pool = INT64_MIN, .best = best };
+    for (int32_t q = 0; q < p->n_pools; q++)
+        if (pot[FM_UNODE_POOL(p, q)] > j.max_pool)
+            j.max_pool = pot[FM_UNODE_POOL(p, q)];
+    fm_parallel_for((size_t)p->n_students, 2048, threads, price_students, &j);
+    int64_t added = 0;
+    for (int32_t s = 0; s < p->n_students; s++)
+        for (int k = 0; k < PRICE_PAIRS && best[(size_t)s * PRICE_PAIRS + k] >= 0; k++) {
+            if (add_edge_arc(n, p, s, best[(size_t)s * PRICE_PAIRS + k]))
+                return FM_ENOMEM;
+            added++;
+        }
     return added;
 }
 
 int fm_utility_solve(const fm_pools *p, fm_assign *a, const int64_t counts[3],
-                     int64_t **potentials, fm_utility_stats *stats,
+                     int64_t **potentials, fm_utility_stats *stats, int threads,
                      int (*stop)(void *), void *stop_arg)
 {
     network n = { 0 };
+    int64_t *best = NULL;
     int rc = FM_ENOMEM;
     memset(stats, 0, sizeof *stats);
     *potentials = NULL;
@@ -184,14 +213,15 @@ int fm_utility_solve(const fm_pools *p, fm_assign *a, const int64_t counts[3],
     fm_mcf_set_block_factor(n.mcf, BLOCK_FACTOR);
     int32_t nodes = fm_mcf_node_count(n.mcf);
     int64_t *pot = malloc((size_t)nodes * sizeof *pot);
-    if (!pot) { rc = FM_ENOMEM; goto out; }
+    best = malloc(((size_t)p->n_students + 1) * PRICE_PAIRS * sizeof *best);
+    if (!pot || !best) { rc = FM_ENOMEM; goto fail; }
     for (;;) {
         stats->rounds++;
         fm_mcf_status st = fm_mcf_solve(n.mcf);
         if (st == FM_MCF_NOMEM) { rc = FM_ENOMEM; goto fail; }
         if (st == FM_MCF_STOPPED) { rc = FM_ECANCELLED; goto fail; }
         if (st != FM_MCF_OPTIMAL) { rc = FM_EINTERNAL; goto fail; }
-        int64_t added = price(&n, p, pot); /* also leaves the potentials in pot */
+        int64_t added = price(&n, p, pot, best, threads); /* leaves the potentials in pot */
         if (added < 0) { rc = FM_ENOMEM; goto fail; }
         if (added == 0)
             break;
@@ -229,6 +259,7 @@ out:
     stats->arcs = 0;
     for (size_t i = 0; i < n.cap_arc_edge; i++)
         stats->arcs += n.arc_edge[i] >= 0;
+    free(best);
     fm_mcf_free(n.mcf);
     free(n.arc_edge);
     free(n.arc_student);

@@ -36,9 +36,11 @@ typedef struct fm_utility_stats {
 /* a holds an assignment with counts `counts` (from fm_counts_solve); it is
  * replaced by a utility-optimal one with the same counts.  *potentials
  * (owned by the caller after success; free()) gets one int64 per node.
+ * threads: for the pricing passes (0 = one per CPU); the result does not
+ * depend on it.
  * Returns FM_OK, FM_ENOMEM, FM_ECANCELLED or FM_EINTERNAL. */
 int fm_utility_solve(const fm_pools *p, fm_assign *a, const int64_t counts[3],
-                     int64_t **potentials, fm_utility_stats *stats,
+                     int64_t **potentials, fm_utility_stats *stats, int threads,
                      int (*stop)(void *), void *stop_arg);
 
 #endif

@@ -75,7 +75,7 @@ static void build_region(fixture *f, int roomy)
     assert_int_equal(fm_assign_init(&f->a, &f->p), FM_OK);
     assert_int_equal(fm_counts_solve(&f->p, &f->a, f->counts, &f->cuts, NULL, NULL), FM_OK);
     fm_utility_stats st;
-    assert_int_equal(fm_utility_solve(&f->p, &f->a, f->counts, &f->pot, &st, NULL, NULL), FM_OK);
+    assert_int_equal(fm_utility_solve(&f->p, &f->a, f->counts, &f->pot, &st, 2, NULL, NULL), FM_OK);
 }
 
 static void build(fixture *f)

@@ -8,11 +8,11 @@
  * who could move into it <- that student's pool <- ...) to a free student of
  * the tier, and the path is applied: each student on it moves one pool
  * along and the free student takes the seat so vacated.  Seats are scarce
- * and free students plentiful, so these paths are short.  A search that
- * fails marks everything it saw dead: no free student of the tier can reach
- * it, and later augmentations cannot change that (they never enter it), so
- * one pass over the pools leaves no augmenting path, and the dead set,
- * closed under backward residual steps, is the sink side of a minimum cut.
+ * and free students plentiful, so these paths are short.  The searches run
+ * in passes over the pools; within a pass no vertex is visited twice.
+ * Passes repeat until one finds no path; what that last pass saw, closed
+ * under backward residual steps and holding no free student of the tier,
+ * is the sink side of a minimum cut.
  * Both the lookahead for a free seat and the one for a free student keep
  * per-student / per-pool cursors that only move forward: loads only grow and
  * students are never unseated while counting.  Searches are iterative.
@@ -38,14 +38,12 @@ typedef struct search {
     int32_t *next, *prev;   /* per student: pool member list */
     int32_t *seen_student, *seen_pool;
     int64_t *look;          /* per student: edges before it lead to full pools */
-    int32_t stamp;          /* this search's mark */
-    int32_t dead;           /* the mark of vertices proven dead this tier */
-    int32_t *trail;         /* students, then pools (negated - 1), seen this search */
+    int32_t stamp;          /* this pass's mark */
+    int32_t dead;           /* the mark of the tier's dead set (its last pass) */
     int64_t *rstart;        /* per target: start of its applicants in rlist */
     int32_t *rlist;         /* students with a pair to each target, by target */
     int64_t *rlook;         /* per pool: applicants before it are of no use now */
     int tier;               /* the tier being added */
-    size_t n_trail, cap_trail;
     bframe *bstack;         /* the backward search's stack */
     size_t cap_bstack;
 } search;
@@ -84,21 +82,6 @@ static int seen(const search *S, const int32_t *marks, int32_t v)
     return marks[v] == S->stamp || marks[v] == S->dead;
 }
 
-/* Remembers a vertex seen by this search: student s >= 0, pool as -1 - q. */
-static int trail_add(search *S, int32_t v)
-{
-    if (S->n_trail == S->cap_trail) {
-        size_t cap = S->cap_trail ? 2 * S->cap_trail : 4096;
-        int32_t *nt = realloc(S->trail, cap * sizeof *nt);
-        if (!nt)
-            return FM_ENOMEM;
-        S->trail = nt;
-        S->cap_trail = cap;
-    }
-    S->trail[S->n_trail++] = v;
-    return FM_OK;
-}
-
 /* A free pool among s's edges not yet seen this round, as an edge, or -1. */
 /* A pool with a free seat among s's edges, as an edge, or -1.  Loads never
  * go down while counting (an augmenting path moves students between pools
@@ -120,17 +103,6 @@ static int64_t free_edge(search *S, int32_t s)
     }
     S->look[s] = end;
     return -1;
-}
-
-static void mark_trail_dead(search *S)
-{
-    for (size_t i = 0; i < S->n_trail; i++) {
-        int32_t v = S->trail[i];
-        if (v >= 0)
-            S->seen_student[v] = S->dead;
-        else
-            S->seen_pool[-1 - v] = S->dead;
-    }
 }
 
 /* ---- backward search: from a pool with a free seat to a free student ----
@@ -202,8 +174,6 @@ static int search_back(search *S, int32_t q0)
 {
     const fm_pools *p = S->p;
     size_t top = 0;
-    S->stamp++;
-    S->n_trail = 0;
 #define BPUSH(q, v) do { \
         if (top == S->cap_bstack) { \
             size_t ncap = S->cap_bstack ? 2 * S->cap_bstack : 1024; \
@@ -218,8 +188,6 @@ static int search_back(search *S, int32_t q0)
         S->bstack[top].cursor = S->rstart[p->target_of[q]]; \
         top++; \
         S->seen_pool[q] = S->stamp; \
-        if (trail_add(S, -1 - (q))) \
-            return FM_ENOMEM; \
     } while (0)
     BPUSH(q0, -1);
     int32_t s_free = -1;
@@ -236,8 +204,6 @@ static int search_back(search *S, int32_t q0)
                 seen(S, S->seen_student, x))
                 continue;
             S->seen_student[x] = S->stamp;
-            if (trail_add(S, x))
-                return FM_ENOMEM;
             int32_t qx = fm_pools_edge_pool(p, S->a->edge[x], p->tier[x]);
             if (seen(S, S->seen_pool, qx))
                 continue;
@@ -260,14 +226,6 @@ static int search_back(search *S, int32_t q0)
         seat(S, st[i].via, edge_to_pool(S, st[i].via, st[i - 1].pool));
     seat(S, s_free, edge_to_pool(S, s_free, st[top - 1].pool));
     return 1;
-}
-
-static int augment_back(search *S, int32_t q0)
-{
-    int found = search_back(S, q0);
-    if (found == 0)
-        mark_trail_dead(S);
-    return found;
 }
 
 static void mark_cut(search *S, fm_cuts *cuts, int level)
@@ -313,27 +271,39 @@ int fm_counts_solve(const fm_pools *p, fm_assign *a, int64_t counts[3],
             if (e >= 0)
                 seat(&S, s, e);
         }
-        /* Back from every pool with a free seat.  A failed search marks
-         * what it saw dead, and dead stays dead while others augment (no
-         * free student of this tier reaches it, and augmenting paths cannot
-         * enter it), so one pass leaves no augmenting path. */
+        /* Back from every pool with a free seat, in passes.  Within a pass
+         * nothing is visited twice (the pass's mark stays on everything a
+         * search saw, found or not), so a pass costs at most one look at
+         * every pair; passes repeat until one augments nothing.  (Marking
+         * only what failed searches saw, search by search, let the
+         * successful searches of a big region wander over the same ground
+         * again and again: the time grew with the square of the size.) */
         S.tier = tier;
         for (int32_t q = 0; q < p->n_pools; q++)
             S.rlook[q] = S.rstart[p->target_of[q]];
-        int64_t searched = 0;
-        for (int32_t q = 0; q < p->n_pools; q++) {
-            while (a->load[q] < p->cap[q] && S.seen_pool[q] != S.dead) {
-                int got = augment_back(&S, q);
-                if (got < 0)
-                    goto out;
-                if ((++searched & 255) == 0 && stop && stop(stop_arg)) {
-                    rc = FM_ECANCELLED;
-                    goto out;
+        int64_t searched = 0, found;
+        do {
+            found = 0;
+            S.stamp++;
+            for (int32_t q = 0; q < p->n_pools; q++) {
+                while (a->load[q] < p->cap[q]) {
+                    int got = search_back(&S, q);
+                    if (got < 0)
+                        goto out;
+                    if ((++searched & 255) == 0 && stop && stop(stop_arg)) {
+                        rc = FM_ECANCELLED;
+                        goto out;
+                    }
+                    if (!got)
+                        break;
+                    found++;
                 }
-                if (!got)
-                    break;
             }
-        }
+        } while (found > 0);
+        /* The last pass augmented nothing, so the graph stood still while it
+         * ran and what it saw is exactly what reaches back from the free
+         * seats without meeting a free student of the tier: the dead set. */
+        S.dead = S.stamp;
         /* The cut of this level: the source side is everything not dead.
          * The dead set holds every pool with a free seat, and with each pool
          * every seated student who could move into it and that student's
@@ -356,7 +326,6 @@ out:
     free(S.rlist);
     free(S.rlook);
     free(S.bstack);
-    free(S.trail);
     if (rc != FM_OK)
         fm_cuts_free(cuts);
     return rc;

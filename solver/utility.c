@@ -29,7 +29,7 @@
 #endif
 /* Pairs per student added by one pricing round, at most. */
 #ifndef PRICE_PAIRS
-#define PRICE_PAIRS 2
+#define PRICE_PAIRS 4
 #endif
 
 typedef struct network {

@@ -100,6 +100,33 @@ static void a_generous_limit_changes_nothing(void **state)
     fm_region_free(&r);
 }
 
+/* Candidate listing and level 4's pricing run on the solver's threads: one
+ * thread or several must give the same assignment, pupil by pupil. */
+static void threads_change_nothing(void **state)
+{
+    (void)state;
+    fm_region r;
+    make_town(&r, 6000);
+    fm_round_params one = { .date = DATE, .threads = 1 }, three = { .date = DATE, .threads = 3 };
+    fm_result a, b;
+    fm_error err;
+    assert_int_equal(fm_solver_run(&r, &one, &a, &err), FM_OK);
+    assert_int_equal(fm_solver_run(&r, &three, &b, &err), FM_OK);
+    assert_true(a.placements.pricing_rounds > 1);
+    for (int side = 0; side < 2; side++) {
+        const fm_side_result *x = side ? &a.mentors : &a.placements;
+        const fm_side_result *y = side ? &b.mentors : &b.placements;
+        assert_memory_equal(&x->vector, &y->vector, sizeof(fm_vector));
+        for (size_t s = 0; s < r.n_students; s++) {
+            assert_int_equal(x->match[s].target, y->match[s].target);
+            assert_int_equal(x->match[s].reason, y->match[s].reason);
+        }
+    }
+    fm_result_free(&a);
+    fm_result_free(&b);
+    fm_region_free(&r);
+}
+
 static void empty_and_one_sided_regions(void **state)
 {
     (void)state;
@@ -133,6 +160,7 @@ int main(void)
         cmocka_unit_test(cancel_stops_the_round),
         cmocka_unit_test(time_limit_stops_the_round),
         cmocka_unit_test(a_generous_limit_changes_nothing),
+        cmocka_unit_test(threads_change_nothing),
         cmocka_unit_test(empty_and_one_sided_regions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -411,7 +411,8 @@ static int solve_level(ctx *c, int k)
     }
     if (L) {
         L->bound = isinf(bound) ? -1 : llround(bound);
-        L->method = FM_METHOD_MIP;
+        /* LP when the limit struck before any branch and bound ran */
+        L->method = used_mip ? FM_METHOD_MIP : FM_METHOD_LP;
         L->value = c->have_best ? llround(fm_cmodel_assignment_value(&c->m, c->best, k)) : 0;
         L->gap = L->bound < 0 ? NAN : (double)(L->bound - L->value) / fmax(1.0, fabs((double)L->bound));
         L->seconds = now_s() - t0;

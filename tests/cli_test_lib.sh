@@ -7,7 +7,8 @@
 # fails, prints "FAIL: ..."), py CODE ARGS... (Debian's python3),
 # start_daemon FAIRMATCHD DB (starts it on a free loopback port with its log
 # in $tmp/daemon.log, sets $daemon and $port and exports FAIRMATCH_SERVER;
-# exits 1 if it does not start) and finish (prints the counts; its status
+# exits 1 if it does not start), wait_listening WHAT (the same wait, for a
+# daemon started otherwise, with its pid in $daemon) and finish (prints the counts; its status
 # is the verdict).
 tmp=$(mktemp -d)
 daemon=
@@ -26,9 +27,7 @@ check() { # description, then a command that must succeed
   if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what"; fails=$((fails + 1)); fi
 }
 py() { /usr/bin/python3 -c "$@"; }
-start_daemon() { # FAIRMATCHD DB
-  "$1" --listen 127.0.0.1:0 --db "$2" 2>"$tmp/daemon.log" &
-  daemon=$!
+wait_listening() { # WHAT: waits for $daemon's port in $tmp/daemon.log, sets $port
   port=
   for _ in $(seq 100); do
     port=$(sed -n 's/.*event=listening addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/daemon.log")
@@ -37,9 +36,14 @@ start_daemon() { # FAIRMATCHD DB
     sleep 0.1
   done
   if [ -z "$port" ]; then
-    echo "FAIL: fairmatchd did not start: $(cat "$tmp/daemon.log")"
+    echo "FAIL: $1 did not start: $(cat "$tmp/daemon.log")"
     exit 1
   fi
+}
+start_daemon() { # FAIRMATCHD DB
+  "$1" --listen 127.0.0.1:0 --db "$2" 2>"$tmp/daemon.log" &
+  daemon=$!
+  wait_listening fairmatchd
   export FAIRMATCH_SERVER=127.0.0.1:$port
 }
 finish() {

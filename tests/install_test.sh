@@ -76,17 +76,7 @@ check "only db and listen changed in the installed config ($changed lines)" test
 JOURNAL_STREAM=$(stat -c '%d:%i' "$tmp/daemon.log") \
   "$stage/bin/fairmatchd" --config "$tmp/fairmatchd.conf" 2>>"$tmp/daemon.log" &
 daemon=$!
-port=
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*event=listening addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/daemon.log")
-  [ -n "$port" ] && break
-  kill -0 "$daemon" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$port" ]; then
-  echo "FAIL: the installed fairmatchd did not start: $(cat "$tmp/daemon.log")"
-  exit 1
-fi
+wait_listening "the installed fairmatchd"
 fm=$stage/bin/fairmatch
 export FAIRMATCH_SERVER=127.0.0.1:$port
 check "the database is where the config says" test -f "$tmp/fm.db"

@@ -62,15 +62,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import wire_client as wc  # noqa: E402
-
-FAILS = []
-
-
-def check(cond, what):
-    print(("ok    " if cond else "FAIL  ") + what, flush=True)
-    if not cond:
-        FAILS.append(what)
-    return cond
+from test_daemon import FAILS, check  # noqa: E402  (the daemon tests' shared checks)
 
 
 def proc_kb(pid, key):

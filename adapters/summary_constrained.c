@@ -12,6 +12,8 @@
  *     "constraints": [{"kind", "who", "value", "limit", "slack", "tight"}],
  *     "model": {"rows", "cols", "nonzeros", "pairs_total", "pairs_in_model",
  *               "pricing_rounds", "mip_solves", "stable_rows"} }
+ * envy_pairs_plain: the justified-envy pairs of the plain optimum (audit.h's
+ * count), whatever constraints are on.
  * Level values are per tier (n1, n2, n3, U); bound is null when unknown
  * (a level the time limit kept the search from).  fm_summary_infeasible_write()
  * writes the summary.json of a round whose constraints cannot be met:

@@ -46,8 +46,9 @@ int fm_verify_constraints(const fm_region *r, int mentors, const fm_side_constra
                           fm_verify_report *rep);
 
 /* The "constrained" report of one side in summary.json against the vector
- * of the rows; has_cert: certificate.csv has rows for this side. */
+ * and the justified-envy count of the rows; has_cert: certificate.csv has
+ * rows for this side. */
 void fm_verify_levels(json_t *side, int mentors, int on, const fm_vector *rows,
-                      int has_cert, fm_verify_report *rep);
+                      int64_t envy_rows, int has_cert, fm_verify_report *rep);
 
 #endif

@@ -23,6 +23,10 @@
  *     checks as for a plain side);
  *   - cost_vs_plain = plain_vector - the rows' vector, and the rows' vector
  *     is not lexicographically above plain_vector (constraints only cost);
+ *   - envy_pairs_plain is a whole number >= 0 and, when the side is
+ *     "network" (the rows are the plain optimum), the rows' justified-envy
+ *     count; otherwise the plain optimum is not in the files and the figure
+ *     cannot be recounted without solving;
  *   - without a certificate, proof.levels (cumulative counts, as for plain
  *     sides) and proof.optimal agree with the levels.
  * Every disagreement is a failure of summary.json naming the key.  The
@@ -105,8 +109,26 @@ static void check_proof(json_t *side, const char *key, const int64_t rows[4],
                        "incumbent" : "a level has a gap or was not optimised");
 }
 
-void fm_verify_levels(json_t *side, int mentors, int on, const fm_vector *v, int has_cert,
-                      fm_verify_report *rep)
+/* envy_pairs_plain: a count, and the rows' own when they are the plain optimum. */
+static void check_plain_envy(json_t *con, const char *key, int network, int64_t envy_rows,
+                             fm_verify_report *rep)
+{
+    json_t *je = json_object_get(con, "envy_pairs_plain");
+    if (!json_is_integer(je) || json_integer_value(je) < 0) {
+        fm_verify_fail(rep, "summary.json", 0, "", "%s.constrained.envy_pairs_plain must be "
+                       "the plain optimum's number of justified-envy pairs (a whole number "
+                       ">= 0)", key);
+        return;
+    }
+    if (network && json_integer_value(je) != envy_rows)
+        fm_verify_fail(rep, "summary.json", 0, "", "%s.constrained.envy_pairs_plain is %lld; "
+                       "every level says method network, so the rows are the plain optimum, "
+                       "and they have %lld justified-envy pairs", key,
+                       (long long)json_integer_value(je), (long long)envy_rows);
+}
+
+void fm_verify_levels(json_t *side, int mentors, int on, const fm_vector *v, int64_t envy_rows,
+                      int has_cert, fm_verify_report *rep)
 {
     const char *key = fm_verify_side_keys[mentors];
     fm_verify_constrained *vc = &rep->cons[mentors];
@@ -219,6 +241,7 @@ void fm_verify_levels(json_t *side, int mentors, int on, const fm_vector *v, int
                        "plain optimum, proven by its certificate) but certificate.csv has no "
                        "rows for this side", key);
     check_plain(con, key, rows, vc->network, rep);
+    check_plain_envy(con, key, vc->network, envy_rows, rep);
     if (!has_cert)
         check_proof(side, key, rows, vc, rep);
 }

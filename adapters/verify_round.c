@@ -360,7 +360,8 @@ static int verify_side(const char *outdir, const fm_region *r, int32_t date, int
         if ((rc = fm_verify_constraints(r, mentors, opt, &chk, line, side, rep)) != FM_OK)
             goto out;
     }
-    fm_verify_levels(side, mentors, rep->cons[mentors].on, &chk.vector, cert != NULL, rep);
+    fm_verify_levels(side, mentors, rep->cons[mentors].on, &chk.vector, chk.envy.pairs,
+                     cert != NULL, rep);
     rc = FM_OK;
 out:
     if (rc == FM_ENOMEM)

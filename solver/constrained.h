@@ -101,9 +101,12 @@ static inline double fm_cside_level_coef(const fm_cside *cs, int k, int64_t i)
 typedef struct fm_envy { int32_t student, target; } fm_envy;
 
 /* What an assignment (pair index per student, -1 none) breaks.  Counts the
- * violations of each kind; with list != NULL also lists up to max_list
- * envy pairs; with rep != NULL fills rep->rows with every constraint row
- * and its slack.  -1 on ENOMEM, else the number of violations. */
+ * violations of each kind; envy pairs are counted in v->envy when
+ * stable_tiers is on or list or rep is given (list with max_list 0 counts
+ * them without listing), and are violations only with stable_tiers; with
+ * list != NULL also lists up to max_list envy pairs; with rep != NULL fills
+ * rep->rows with every constraint row and its slack.  -1 on ENOMEM, else
+ * the number of violations. */
 typedef struct fm_cviolations {
     int64_t floor, spread, gender, envy;
 } fm_cviolations;

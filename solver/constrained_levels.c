@@ -567,8 +567,12 @@ int fm_constrained_solve(const fm_constrained_in *in, fm_assign *a, fm_side_resu
     c.rep->plain[2] = out->vector.n3;
     c.rep->plain[3] = out->vector.utility;
     c.rep->pairs_total = c.cs.c->n_pairs;
+    /* Envy of the plain optimum, whatever the constraints (summary.json's
+     * envy_pairs_plain): counted, none listed. */
     fm_cviolations v;
-    if (fm_cside_check(&c.cs, c.best, &v, NULL, 0, NULL, NULL) < 0) {
+    fm_envy none[1];
+    int64_t n_none;
+    if (fm_cside_check(&c.cs, c.best, &v, none, 0, &n_none, NULL) < 0) {
         rc = fm_error_set(err, FM_ENOMEM, "out of memory");
         goto out;
     }

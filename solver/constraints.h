@@ -87,7 +87,7 @@ typedef struct fm_constrained_report {
     fm_constrained_level level[4];
     int64_t plain[4];       /* the plain policy's vector (n1, n2, n3, U), same side */
     int stopped_by_limit;   /* the time limit ended the search: see gaps */
-    int64_t envy_pairs_plain; /* envy pairs of the plain optimum */
+    int64_t envy_pairs_plain; /* envy pairs of the plain optimum, whatever the constraints */
     /* Model figures. */
     int64_t model_rows, model_cols, model_nonzeros; /* largest model solved */
     int64_t pairs_total, pairs_in_model;            /* column generation */

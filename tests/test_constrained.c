@@ -87,7 +87,7 @@ static int run(const fm_region *r, const fm_round_params *p, fm_result *res, fm_
 /* Each kind on each side it applies to, against the exhaustive optimum. */
 static void check_kind(int kind)
 {
-    int checked = 0, infeasible = 0, binding = 0;
+    int checked = 0, infeasible = 0, binding = 0, plain_envy = 0;
     for (uint64_t seed = 1; seed <= N_TINY; seed++) {
         fm_ref_gen_params gp;
         fm_ref_gen_tiny_params(seed, DATE, &gp);
@@ -135,6 +135,18 @@ static void check_kind(int kind)
                 assert_non_null(sr->constrained);
                 for (int k = 0; k < 4; k++)
                     assert_int_equal(sr->proof[k].value, sr->proof[k].bound);
+                /* envy_pairs_plain is the plain round's audit, whatever
+                 * the constraint (it once read 0 without stable_tiers). */
+                fm_round_params pp = { .date = DATE };
+                fm_result pres;
+                assert_int_equal(run(&r, &pp, &pres, &err), 0);
+                if (sr->constrained->envy_pairs_plain != side_of(&pres, side)->envy.pairs)
+                    fail_msg("seed %llu %s side %d: envy_pairs_plain %lld, the plain round's "
+                             "audit %lld", (unsigned long long)seed, kind_name[kind], side,
+                             (long long)sr->constrained->envy_pairs_plain,
+                             (long long)side_of(&pres, side)->envy.pairs);
+                plain_envy += side_of(&pres, side)->envy.pairs > 0;
+                fm_result_free(&pres);
                 binding += fm_ref_vector_cmp(&want, &plain) != 0;
                 checked++;
             }
@@ -144,8 +156,9 @@ static void check_kind(int kind)
         fm_region_free(&r);
     }
     /* The instances have teeth: the constraint changes the optimum often. */
-    print_message("%s: %d rounds checked, %d binding, %d infeasible\n", kind_name[kind], checked,
-                  binding, infeasible);
+    print_message("%s: %d rounds checked, %d binding, %d infeasible, %d with plain envy\n",
+                  kind_name[kind], checked, binding, infeasible, plain_envy);
+    assert_true(plain_envy >= 5);
     assert_true(binding >= (kind == C_FLOOR ? 3 : 10));
     if (kind == C_FLOOR)
         assert_true(infeasible >= 20);
@@ -265,6 +278,7 @@ static void test_infeasible_floor_names_school(void **state)
 static void test_nonbinding_constraints_give_plain_vector(void **state)
 {
     (void)state;
+    int plain_envy = 0;
     for (uint64_t seed = 500; seed < 512; seed++) {
         fm_ref_gen_params gp;
         fm_ref_gen_defaults(&gp);
@@ -306,11 +320,15 @@ static void test_nonbinding_constraints_give_plain_vector(void **state)
             }
             assert_true(rep->pairs_in_model <= rep->pairs_total);
             assert_true(rep->model_cols > 0);
+            /* No stable_tiers here: the plain optimum's envy is still counted. */
+            assert_int_equal(rep->envy_pairs_plain, side_of(&a, side)->envy.pairs);
+            plain_envy += rep->envy_pairs_plain > 0;
         }
         fm_result_free(&a);
         fm_result_free(&b);
         fm_region_free(&r);
     }
+    assert_true(plain_envy > 0); /* the check above has teeth */
 }
 
 /* A hard stable-tiers round with a short time limit: a result that meets

@@ -5,7 +5,9 @@
 # sample region:
 #   - every honest constrained round verifies (exit 0), with the policy
 #     from --policy FILE, from INDIR/policy.json or from summary.json's
-#     options, and the report names each constraint and each level;
+#     options, and the report names each constraint and each level; each
+#     constrained side's envy_pairs_plain is the plain round's envy audit
+#     (a MIP side and a network side, without stable_tiers);
 #   - a plain round passed off as constrained (summary.json given the
 #     constraint's options and a consistent "network" report, so that
 #     everything else checks out) is rejected by the constraint check
@@ -16,7 +18,7 @@
 #     breaks; a level's incumbent, bound or gap edited; a gap claimed 0
 #     with a bound above the incumbent; a gap left without the time limit;
 #     "network" claimed without a certificate; a constraint row's value or
-#     slack edited; the constrained report removed; a policy file that
+#     slack edited; envy_pairs_plain negative, or edited on a network side; the constrained report removed; a policy file that
 #     disagrees with summary.json; an infeasible round's summary.
 #   verify_constraints_test.sh FAIRMATCH DATA_DIR
 set -u
@@ -82,7 +84,8 @@ s[side]['constrained'] = {
               'method': 'network', 'seconds': 0.0}
              for k, n in enumerate(['n1', 'n2', 'n3', 'utility'])],
   'stopped_by_time_limit': False,
-  'plain_vector': dict(o), 'cost_vs_plain': {k: 0 for k in o}, 'envy_pairs_plain': 0,
+  'plain_vector': dict(o), 'cost_vs_plain': {k: 0 for k in o},
+  'envy_pairs_plain': s[side]['envy']['pairs'],
   'constraints': [], 'model': {}}
 s[side]['proof']['method'] = 'constrained: see constrained.levels'"
 }
@@ -97,8 +100,24 @@ solve mfloor '{"mentors": {"school_floor_pct": 15}}'
 # with a gap or not optimised are part of what verify must accept)
 solve stable '{"stable_tiers": true, "mentors": {"stable_tiers": true}, "time_limit_seconds": 2}'
 solve all '{"school_floor_pct": 25, "employer_spread_max": 3, "gender_targets": [{"sector": "engineering", "gender": "F", "min_pct": 30}], "mentors": {"school_floor_pct": 10}}'
+# loose: a spread the plain optimum meets (placements: method network) and a
+# mentors floor of one pupil per school it does not (mentors: LP/MIP)
+solve loose '{"employer_spread_max": 1000, "mentors": {"school_floor_pct": 0.001}}'
 solve plain ''
-for name in floor spread gender mfloor stable all; do honest $name; done
+for name in floor spread gender mfloor stable all loose; do honest $name; done
+check "envy_pairs_plain is the plain round's envy audit on a MIP side and on a network side,
+  without stable_tiers (it once read 0)" py '
+import json, sys
+plain, floor, loose = (json.load(open(sys.argv[k] + "/summary.json")) for k in (1, 2, 3))
+pe, me = plain["placements"]["envy"]["pairs"], plain["mentors"]["envy"]["pairs"]
+assert pe > 0 and me > 0, (pe, me)
+f = floor["placements"]["constrained"]
+assert f["levels"][0]["method"] != "network" and f["envy_pairs_plain"] == pe, (f, pe)
+lp, lm = loose["placements"]["constrained"], loose["mentors"]["constrained"]
+assert [l["method"] for l in lp["levels"]] == ["network"] * 4, lp["levels"]
+assert lp["envy_pairs_plain"] == pe == loose["placements"]["envy"]["pairs"], (lp, pe)
+assert lm["levels"][0]["method"] != "network" and lm["envy_pairs_plain"] == me, (lm, me)' \
+  "$tmp/plain" "$tmp/floor" "$tmp/loose"
 check "the floor round was changed by its floor (a MIP side, no certificate)" \
   grep -q "placements .*levels proven: by the solver's LP/MIP bounds" "$tmp/floor.out"
 check "... the report names the constraint and the levels" sh -c "
@@ -248,6 +267,14 @@ mip slack "r = s['placements']['constrained']['constraints'][0]; r['slack'] = 0.
   "^summary.json: placements.constrained.constraints\[0\] \(school_floor, school [A-Z0-9]+\) says slack 0, tight true; the rows give slack [0-9]+, tight false"
 mip noreport "del s['placements']['constrained']" \
   "^summary.json: placements: the policy puts extra constraints on this side but summary.json has no placements.constrained report"
+mip envyneg "s['placements']['constrained']['envy_pairs_plain'] = -1" \
+  "^summary.json: placements.constrained.envy_pairs_plain must be the plain optimum's number of justified-envy pairs"
+# on a network side the rows are the plain optimum: its envy count is recounted
+fresh envyplain loose
+jset "$tmp/envyplain" "s['placements']['constrained']['envy_pairs_plain'] += 1"
+expect envyplain "$tmp/envyplain" "$tmp/loose.json" \
+  "^summary.json: placements.constrained.envy_pairs_plain is [0-9]+; every level says method network, so the rows are the plain optimum, and they have [0-9]+ justified-envy pairs"
+only envyplain "envy_pairs_plain"
 
 # a policy file that disagrees with what summary.json says the round was solved with
 echo '{"school_floor_pct": 40}' >"$tmp/floor40.json"

@@ -212,7 +212,8 @@ int fm_cli_solve(int argc, char **argv)
             fm_error werr;
             fm_error_clear(&werr);
             code = FM_EXIT_INFEASIBLE;
-            if (fm_summary_infeasible_write(outdir, &params, &err, &werr) != FM_OK) {
+            if (fm_summary_infeasible_write(outdir, &params, &err, &region, result.infeasible,
+                                            &werr) != FM_OK) {
                 fm_cli_print_error(&werr);
                 code = FM_EXIT_FAILED;
             } else {

@@ -40,7 +40,9 @@ static void usage(FILE *f)
         "must agree with those options.  A side solved by LP/MIP has no certificate:\n"
         "its levels are checked for consistency (each incumbent is what the rows give,\n"
         "bound >= incumbent, gap = (bound - incumbent) / max(1, |bound|)); a MIP bound\n"
-        "itself cannot be re-derived without solving.\n"
+        "itself cannot be re-derived without solving.  An infeasible round's\n"
+        "evidence (LP certificates that the school floors cannot be met) is\n"
+        "re-checked from the inputs.\n"
         "Exit codes: 0 verified, 3 not verified (the failures are listed),\n"
         "2 bad usage or unreadable inputs, 1 other failures.\n");
 }
@@ -139,6 +141,32 @@ static json_t *side_json(const fm_verify_report *rep, int k)
     return o;
 }
 
+/* An infeasible round: what its evidence came to. */
+static json_t *infeasible_json(const fm_verify_infeasible_report *vi)
+{
+    return json_pack("{s:s,s:f,s:I,s:i,s:i,s:s}", "side", vi->side ? "mentors" : "placements",
+                     "floor_pct", vi->floor_pct, "least_total_shortfall",
+                     (json_int_t)vi->least_shortfall, "certificates", vi->n_given,
+                     "certificates_proving", vi->n_certs, "proven",
+                     vi->n_certs > 0 ? "from the inputs (LP certificate)"
+                                     : "by the solver's branch and bound, not re-derived");
+}
+
+static void print_infeasible(const fm_verify_infeasible_report *vi)
+{
+    const char *side = vi->side ? "mentors" : "placements";
+    if (vi->n_certs > 0)
+        printf("  infeasible: the %s school floors of %g%% cannot be met, proven from the "
+               "inputs\n  by %d LP certificate%s (no solver run): within the capacities at "
+               "most %.6g\n  weighted pupils of the certificate's schools can be placed; "
+               "their floors need %.6g\n", side, vi->floor_pct, vi->n_certs,
+               vi->n_certs > 1 ? "s" : "", vi->most, vi->needed);
+    else
+        printf("  infeasible: the %s school floors of %g%%: no LP certificate; the solver's\n"
+               "  branch and bound found a least total shortfall of %lld (not re-derived:\n"
+               "  that needs solving)\n", side, vi->floor_pct, (long long)vi->least_shortfall);
+}
+
 static int print_json(const fm_verify_report *rep, const char *indir, const char *outdir)
 {
     char date[16];
@@ -158,6 +186,8 @@ static int print_json(const fm_verify_report *rep, const char *indir, const char
                           "policy", rep->policy_source, "seconds", rep->seconds, "placements",
                           side_json(rep, 0), "mentors", side_json(rep, 1), "n_failures",
                           (json_int_t)rep->n_failures, "failures", failures);
+    if (o && rep->infeasible.is)
+        json_object_set_new(o, "infeasible", infeasible_json(&rep->infeasible));
     return fm_cli_json_print(o);
 }
 
@@ -216,6 +246,10 @@ int fm_cli_verify(int argc, char **argv)
                outdir, indir, (int)(rep.date / 10000),
                (int)(rep.date / 100 % 100), (int)(rep.date % 100), rep.seconds);
         printf("  policy: %s\n", rep.policy_source);
+        if (rep.infeasible.is) {
+            print_infeasible(&rep.infeasible);
+            return FM_EXIT_OK;
+        }
         print_side("placements", &rep, 0);
         print_side("mentors", &rep, 1);
         if (mip)

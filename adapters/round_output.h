@@ -90,15 +90,21 @@ int fm_summary_json_new(const fm_region *r, const fm_round_params *params,
                         const fm_result *res, const fm_round_timing *timing,
                         json_t **out, fm_error *err);
 
+/* summary.json's "options": the time limit and the extra constraints that
+ * are on, keyed as in the policy file; NULL on ENOMEM. */
+json_t *fm_summary_options_json(const fm_round_params *params);
+
 /* The "constrained" object of one side of summary.json (sides solved
  * under extra constraints; summary_constrained.c), or NULL on ENOMEM. */
 json_t *fm_summary_constrained_json(const fm_side_result *sr);
 
 /* summary.json of a round whose constraints cannot be met (why: the
- * solver's FM_EINFEASIBLE error): status "infeasible", the constraint, who
- * and the message; no other file.  FM_EIO, FM_ENOMEM. */
+ * solver's FM_EINFEASIBLE error; ev: its evidence, may be NULL):
+ * status "infeasible", the constraint, who, the message and the evidence
+ * (summary_infeasible.c); no other file.  FM_EIO, FM_ENOMEM. */
 int fm_summary_infeasible_write(const char *outdir, const fm_round_params *params,
-                                const fm_error *why, fm_error *err);
+                                const fm_error *why, const fm_region *r,
+                                const fm_infeasible_evidence *ev, fm_error *err);
 
 /* The summary key that carries certificate.csv's text until the files are
  * written (summary_json.c, round_files.c). */

@@ -15,17 +15,13 @@
  * envy_pairs_plain: the justified-envy pairs of the plain optimum (audit.h's
  * count), whatever constraints are on.
  * Level values are per tier (n1, n2, n3, U); bound is null when unknown
- * (a level the time limit kept the search from).  fm_summary_infeasible_write()
- * writes the summary.json of a round whose constraints cannot be met:
- *   { "policy", "date", "status": "infeasible", "constraint", "who",
- *     "message" }
- * Failure: NULL (out of memory) / FM_EIO, FM_ENOMEM.
+ * (a level the time limit kept the search from).  An infeasible round's
+ * summary.json is summary_infeasible.c's.
+ * Failure: NULL (out of memory).
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "round_output.h"
 
@@ -102,40 +98,4 @@ json_t *fm_summary_constrained_json(const fm_side_result *sr)
         return NULL;
     }
     return o;
-}
-
-int fm_summary_infeasible_write(const char *outdir, const fm_round_params *params,
-                                const fm_error *why, fm_error *err)
-{
-    char path[4096], date[16] = "";
-    json_t *o = json_object();
-    int bad = o == NULL, rc;
-    if (params && params->date > 0)
-        snprintf(date, sizeof date, "%04d-%02d-%02d", (int)(params->date / 10000),
-                 (int)(params->date / 100 % 100), (int)(params->date % 100));
-    bad |= put(o, "policy", json_string("fair-access v1"));
-    bad |= put(o, "date", date[0] ? json_string(date) : json_null());
-    bad |= put(o, "status", json_string("infeasible"));
-    bad |= put(o, "constraint", json_string(why->field));
-    bad |= put(o, "who", json_string(why->id));
-    bad |= put(o, "message", json_string(why->message));
-    if (bad) {
-        json_decref(o);
-        return fm_error_set(err, FM_ENOMEM, "out of memory");
-    }
-    if (mkdir(outdir, 0755) != 0 && errno != EEXIST) {
-        json_decref(o);
-        return fm_error_set(err, FM_EIO, "cannot create %.300s: %s", outdir, strerror(errno));
-    }
-    snprintf(path, sizeof path, "%s/summary.json", outdir);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        json_decref(o);
-        return fm_error_set(err, FM_EIO, "cannot write %.300s: %s", path, strerror(errno));
-    }
-    rc = fm_summary_json_write(f, o, err);
-    if (fclose(f) != 0 && rc == 0)
-        rc = fm_error_set(err, FM_EIO, "cannot write %.300s", path);
-    json_decref(o);
-    return rc;
 }

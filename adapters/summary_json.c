@@ -505,7 +505,7 @@ static json_t *date_json(const fm_round_params *params)
 }
 
 /* The options the round was run with (policy_file.h), for the report. */
-static json_t *options_json(const fm_round_params *params)
+json_t *fm_summary_options_json(const fm_round_params *params)
 {
     json_t *o = json_object();
     json_t *c = params ? fm_policy_constraints_json(&params->constraints) : json_object();
@@ -630,7 +630,7 @@ int fm_summary_json_new(const fm_region *r, const fm_round_params *params,
     bad |= set_int(counts, "placements_with_reserve", with_reserve);
     bad |= set_int(counts, "reserved_seats", reserved);
     bad |= set(o, "counts", counts);
-    bad |= set(o, "options", options_json(params));
+    bad |= set(o, "options", fm_summary_options_json(params));
     bad |= set(o, "placements", side_json(r, &res->placements, &sp, 1,
                                           school_order, sector_order));
     bad |= set(o, "mentors", side_json(r, &res->mentors, &sm, 0,

@@ -8,6 +8,8 @@
  *                          rows (verify_constraints.c)
  *   fm_verify_levels       a constrained side's levels, bounds and gaps in
  *                          summary.json against the rows (verify_levels.c)
+ *   fm_verify_infeasible   an infeasible round's evidence, re-checked from
+ *                          the inputs (verify_infeasible.c)
  *
  * Each adds what it finds wrong to the report with fm_verify_fail() and
  * fills the report's figures; they return FM_OK, or an error code only for
@@ -50,5 +52,14 @@ int fm_verify_constraints(const fm_region *r, int mentors, const fm_side_constra
  * rows for this side. */
 void fm_verify_levels(json_t *side, int mentors, int on, const fm_vector *rows,
                       int64_t envy_rows, int has_cert, fm_verify_report *rep);
+
+/* An infeasible round (summary.json "status": "infeasible"): its evidence
+ * re-checked from the inputs, without solving (verify_infeasible.c). */
+int fm_verify_infeasible(const fm_region *r, int32_t date, const fm_round_params *params,
+                         json_t *summary, fm_verify_report *rep, fm_error *err);
+
+/* Pupils a school floor of pct % needs placed among `eligible` applicants:
+ * ceil(pct x eligible / 100), rounded as constraints.h does. */
+int32_t fm_verify_floor_need(double pct, int32_t eligible);
 
 #endif

@@ -68,7 +68,7 @@ static void check_floors(recount *c, const fm_side_check *chk, fm_verify_report 
     for (size_t k = 0; k < r->n_schools; k++) {
         if (c->eligible[k] == 0)
             continue;
-        c->need[k] = (int32_t)ceil(c->o->school_floor_pct * c->eligible[k] / 100.0 - 1e-9);
+        c->need[k] = fm_verify_floor_need(c->o->school_floor_pct, c->eligible[k]);
         vc->floor_schools++;
         if (c->placed[k] >= c->need[k])
             continue;
@@ -79,6 +79,11 @@ static void check_floors(recount *c, const fm_side_check *chk, fm_verify_report 
                        100.0 * c->placed[k] / c->eligible[k], c->o->school_floor_pct,
                        (int)c->need[k]);
     }
+}
+
+int32_t fm_verify_floor_need(double pct, int32_t eligible)
+{
+    return (int32_t)ceil(pct * eligible / 100.0 - 1e-9);
 }
 
 static int cmp_i64(const void *a, const void *b)

@@ -36,6 +36,12 @@
  * a time limit stopped the search.  A MIP bound itself cannot be re-derived
  * without solving; verify does not try.
  *
+ * An infeasible round (summary.json "status": "infeasible") has no rows:
+ * its evidence, LP certificates that the school floors cannot be met, is
+ * re-checked from the inputs without solving (verify_infeasible.c); one
+ * without a certificate is reported as proven by the solver's branch and
+ * bound, not re-derived.
+ *
  * Returns FM_OK when the check ran -- the report says whether it found
  * failures -- FM_EINVAL / FM_EIO when an input in INDIR cannot be read
  * (err names file, line, column), FM_ENOMEM.  A missing or malformed file
@@ -78,6 +84,16 @@ typedef struct fm_verify_constrained {
     double gap[4];            /* NAN: unknown */
 } fm_verify_constrained;
 
+/* An infeasible round's evidence (verify_infeasible.c). */
+typedef struct fm_verify_infeasible_report {
+    int is;                   /* summary.json says status infeasible */
+    int side;                 /* 0 placements, 1 mentors */
+    double floor_pct;
+    int64_t least_shortfall;  /* the solver's branch-and-bound figure */
+    int n_given, n_certs;     /* LP certificates written / that prove it */
+    double most, needed;      /* the last proving certificate's recount */
+} fm_verify_infeasible_report;
+
 typedef struct fm_verify_report {
     size_t n_failures;    /* all found; the first FM_VERIFY_MAX_FAILURES kept */
     fm_verify_failure failures[FM_VERIFY_MAX_FAILURES];
@@ -88,6 +104,7 @@ typedef struct fm_verify_report {
     int constrained[2];   /* side solved under extra constraints: no certificate */
     fm_verify_constrained cons[2];
     char policy_source[320];  /* where the policy came from (verify_policy.c) */
+    fm_verify_infeasible_report infeasible;
     int32_t date;
     double seconds;
 } fm_verify_report;

@@ -57,6 +57,7 @@ typedef struct fm_constrained_in {
     double deadline;                       /* monotonic; 0 = none */
     int (*stop)(void *arg);                /* cancel / time limit */
     void *stop_arg;
+    fm_infeasible_evidence **evidence;     /* set with FM_EINFEASIBLE; may be NULL */
 } fm_constrained_in;
 
 /* a holds the certified plain optimum; on success it holds the constrained
@@ -127,9 +128,20 @@ int fm_cside_repair(const fm_cside *cs, int64_t *pair_of);
 int fm_cside_fill(const fm_cside *cs, int64_t *pair_of, int tier);
 
 /* Names the floors that cannot be met (FM_EINFEASIBLE into err).  shortfall
- * is per school (from the elastic model's optimum). */
+ * is per school (from the elastic model's optimum).  *evidence (may be
+ * NULL) gets the LP certificates that prove it (constraints.h), owned by
+ * the caller; FM_ENOMEM leaves it NULL. */
 int fm_cside_explain_infeasible(const fm_cside *cs, const double *shortfall,
-                                double total_shortfall, fm_error *err);
+                                double total_shortfall, fm_infeasible_evidence **evidence,
+                                fm_error *err);
+
+/* constrained_evidence.c: the LP certificate (constraints.h) that the
+ * floors of the n given schools cannot all be met.  1 when found (out
+ * filled, free with fm_floor_cert_free), 0 when the LP cannot prove it,
+ * FM_ENOMEM.  Runs under the caller's GLPK guard. */
+int fm_cside_floor_cert(const fm_cside *cs, const int32_t *schools, int32_t n,
+                        fm_floor_cert *out);
+void fm_floor_cert_free(fm_floor_cert *fc);
 
 /* glpk_guard.c: runs fn(arg) with GLPK's error hook set; a GLPK internal
  * error longjmps back, the GLPK environment of this thread is freed (every

@@ -20,6 +20,12 @@
  * the proven least total shortfall.  err->field is "school_floor_pct",
  * err->id the first school named.
  *
+ * With the message goes the evidence (constraints.h,
+ * constrained_evidence.c): an LP certificate per school named impossible
+ * alone; in the joint case one for the short schools together (else, on a
+ * small side, for every school with a floor), or none when the LP cannot
+ * prove it (then only phase 0's branch and bound does).
+ *
  * Failure: always returns FM_EINFEASIBLE with the message (or FM_ENOMEM).
  * Runs under the GLPK guard of the caller.
  */
@@ -124,23 +130,84 @@ static int take_slot(const int *named, int *more, int *first, int32_t k)
     return 1;
 }
 
+/* Adds the certificate for the floors of schools[0..n) to ev when the LP
+ * proves them impossible.  0 or FM_ENOMEM. */
+static int add_cert(const fm_cside *cs, const int32_t *schools, int32_t n,
+                    fm_infeasible_evidence *ev, int *found)
+{
+    fm_floor_cert fc;
+    int rc = fm_cside_floor_cert(cs, schools, n, &fc);
+    *found = rc == 1;
+    if (rc != 1)
+        return rc;
+    fm_floor_cert *certs = realloc(ev->certs, ((size_t)ev->n_certs + 1) * sizeof *certs);
+    if (!certs) {
+        fm_floor_cert_free(&fc);
+        return FM_ENOMEM;
+    }
+    ev->certs = certs;
+    ev->certs[ev->n_certs++] = fc;
+    return 0;
+}
+
+/* The joint LP over every school with a floor is tried only up to this
+ * many pairs (the short schools' alone always). */
+#define JOINT_ALL_MAX_PAIRS 200000
+
+/* The evidence of the joint case: the schools short in phase 0's optimum,
+ * else every school with a floor (when small enough).  0 or FM_ENOMEM. */
+static int joint_evidence(const fm_cside *cs, const double *shortfall,
+                          fm_infeasible_evidence *ev)
+{
+    int32_t *ks = malloc(((size_t)cs->n_schools + 1) * sizeof *ks), n = 0, n_all = 0;
+    int64_t pairs_all = 0;
+    int found = 0, rc = FM_ENOMEM;
+    if (!ks)
+        return rc;
+    for (int32_t k = 0; k < cs->n_schools; k++)
+        if (shortfall[k] >= 0.5)
+            ks[n++] = k;
+    if ((rc = add_cert(cs, ks, n, ev, &found)) != 0 || found)
+        goto out;
+    for (int32_t s = 0; s < cs->c->n_students; s++)
+        if (cs->need[cs->r->students[s].school] > 0)
+            pairs_all += cs->c->start[s + 1] - cs->c->start[s];
+    for (int32_t k = 0; k < cs->n_schools; k++)
+        if (cs->need[k] > 0)
+            ks[n_all++] = k;
+    if (n_all > n && pairs_all <= JOINT_ALL_MAX_PAIRS)
+        rc = add_cert(cs, ks, n_all, ev, &found);
+out:
+    free(ks);
+    return rc;
+}
+
 int fm_cside_explain_infeasible(const fm_cside *cs, const double *shortfall,
-                                double total_shortfall, fm_error *err)
+                                double total_shortfall, fm_infeasible_evidence **evidence,
+                                fm_error *err)
 {
     char msg[sizeof err->message] = "";
     size_t len = 0;
-    int named = 0, more = 0, first = -1;
+    int named = 0, more = 0, first = -1, found;
     const char *side = cs->mentors ? "mentors" : "placements";
     double f = cs->opt->school_floor_pct;
+    fm_infeasible_evidence *ev = calloc(1, sizeof *ev);
+    if (!ev)
+        return fm_error_set(err, FM_ENOMEM, "out of memory");
+    ev->mentors = cs->mentors;
+    ev->floor_pct = f;
+    ev->least_shortfall = llround(total_shortfall);
     /* First the floors impossible on their own. */
     for (int32_t k = 0; k < cs->n_schools; k++) {
         if (shortfall[k] < 0.5)
             continue;
         int64_t seats, most = school_alone(cs, k, &seats);
         if (most < 0)
-            return fm_error_set(err, FM_ENOMEM, "out of memory");
+            goto nomem;
         if (most >= cs->need[k] || !take_slot(&named, &more, &first, k))
             continue;
+        if (add_cert(cs, &k, 1, ev, &found))
+            goto nomem;
         len += (size_t)snprintf(msg + len, len < sizeof msg ? sizeof msg - len : 0,
                                 "%sschool %s's floor of %g%% needs %d of its %d eligible "
                                 "pupils placed, but at most %lld can be (its pupils' eligible "
@@ -154,6 +221,8 @@ int fm_cside_explain_infeasible(const fm_cside *cs, const double *shortfall,
     if (named == 0) {
         /* No floor is impossible alone: they conflict with each other or
          * with the other constraints. */
+        if (joint_evidence(cs, shortfall, ev))
+            goto nomem;
         len = (size_t)snprintf(msg, sizeof msg, "the %s school floors of %g%% cannot all be "
                                "met together with the other constraints: every assignment "
                                "leaves at least %.0f pupils short; short in the best one: ",
@@ -173,5 +242,12 @@ int fm_cside_explain_infeasible(const fm_cside *cs, const double *shortfall,
     snprintf(err->field, sizeof err->field, "%sschool_floor_pct", cs->mentors ? "mentors." : "");
     if (first >= 0)
         snprintf(err->id, sizeof err->id, "school_ref %s", cs->r->schools[first].ref);
+    if (evidence)
+        *evidence = ev;
+    else
+        fm_infeasible_evidence_free(ev);
     return fm_error_set(err, FM_EINFEASIBLE, "%s", msg);
+nomem:
+    fm_infeasible_evidence_free(ev);
+    return fm_error_set(err, FM_ENOMEM, "out of memory");
 }

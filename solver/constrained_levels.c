@@ -503,7 +503,8 @@ static int run(void *arg)
             for (int32_t k = 0; k < cs->n_schools; k++)
                 shortfall[k] = placed[k] < cs->need[k] ? cs->need[k] - placed[k] : 0;
             free(placed);
-            rc = fm_cside_explain_infeasible(cs, shortfall, short_total, c->err);
+            rc = fm_cside_explain_infeasible(cs, shortfall, short_total, c->in->evidence,
+                                             c->err);
             free(shortfall);
             return rc;
         }

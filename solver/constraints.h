@@ -98,6 +98,56 @@ typedef struct fm_constrained_report {
 
 void fm_constrained_report_free(fm_constrained_report *rep);
 
+/* The evidence of an infeasible round (FM_EINFEASIBLE): school floors that
+ * cannot be met, proven by LP duality so that it can be re-checked from the
+ * inputs alone (`fairmatch verify`).  A certificate is a weight w_k >= 0 per
+ * school k of a set K and a weight y >= 0 per capacity row of the side
+ * (a target's seats; a placement's tier-3 limit, capacity - floor(capacity
+ * x reserve_pct / 100); a (school, employer) group's spread limit).  Each
+ * pupil s of a school k in K then needs y_s = max(0, w_k - the sum of y
+ * over the rows each of its eligible pairs is in) (its pairs' worst), and
+ * every assignment within the capacities places at most
+ *     most = sum of y x limit + sum of y_s
+ * weighted pupils of K (sum of w_k x placed_k), while the floors need
+ *     needed = sum of w_k x need_k.
+ * most < needed proves the floors of K impossible together (alone, when K
+ * is one school); gender targets and stable_tiers are left out, so the
+ * proof holds a fortiori with them. */
+typedef enum fm_cert_row_kind {
+    FM_CERT_CAPACITY = 0,   /* target: its seats */
+    FM_CERT_TIER3,          /* placement: its tier-3 limit */
+    FM_CERT_SPREAD          /* (school, employer): employer_spread_max */
+} fm_cert_row_kind;
+
+typedef struct fm_cert_row {
+    fm_cert_row_kind kind;
+    int32_t target;         /* placement or mentor index; -1 for spread */
+    int32_t school, employer; /* spread only; else -1 */
+    double limit, y;
+} fm_cert_row;
+
+typedef struct fm_floor_cert {
+    int32_t n_schools;
+    int32_t *school;        /* school indices (K) */
+    double *weight;         /* w_k */
+    int32_t *need, *eligible;
+    int32_t n_rows;
+    fm_cert_row *rows;      /* rows with y > 0 */
+    double uncovered;       /* sum of y_s */
+    double most, needed;    /* as above: most < needed */
+} fm_floor_cert;
+
+typedef struct fm_infeasible_evidence {
+    int mentors;            /* the side: 0 placements, 1 mentors */
+    double floor_pct;
+    int64_t least_shortfall; /* phase 0's proven minimum (branch and bound) */
+    int n_certs;            /* 0: no LP certificate (the conflict needs the
+                               integrality, gender targets or stability) */
+    fm_floor_cert *certs;   /* owned */
+} fm_infeasible_evidence;
+
+void fm_infeasible_evidence_free(fm_infeasible_evidence *ev);
+
 /* A progress report of a round (see fm_round_params.progress). */
 typedef struct fm_progress {
     const char *side;       /* "placements" or "mentors" */

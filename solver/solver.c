@@ -101,11 +101,13 @@ void fm_result_free(fm_result *res)
     free(res->mentors.miss);
     fm_certificate_side_free(&res->placements.certificate);
     fm_certificate_side_free(&res->mentors.certificate);
+    fm_infeasible_evidence_free(res->infeasible);
     memset(res, 0, sizeof *res);
 }
 
 static int solve_side(const fm_region *r, int mentors, const fm_round_params *params,
-                      stopper *st, fm_side_result *out, fm_error *err)
+                      stopper *st, fm_side_result *out, fm_infeasible_evidence **evidence,
+                      fm_error *err)
 {
     fm_cands cands = { 0 };
     fm_pools pools = { 0 };
@@ -159,7 +161,7 @@ static int solve_side(const fm_region *r, int mentors, const fm_round_params *pa
             .r = r, .mentors = mentors, .pools = &pools,
             .opt = &params->constraints.side[mentors ? 1 : 0], .params = params,
             .plain_proof = out->proof, .t_start = st->start, .deadline = st->deadline,
-            .stop = should_stop, .stop_arg = st,
+            .stop = should_stop, .stop_arg = st, .evidence = evidence,
         };
         double t4 = now_seconds();
         /* With constraints on both sides, the placements get half the time left. */
@@ -227,10 +229,12 @@ int fm_solver_run(const fm_region *r, const fm_round_params *params,
     if (params->time_limit_seconds > 0)
         st.deadline = st.start + params->time_limit_seconds;
     fm_result_init(out);
-    int rc = solve_side(r, 0, params, &st, &out->placements, err);
+    fm_infeasible_evidence *evidence = NULL;
+    int rc = solve_side(r, 0, params, &st, &out->placements, &evidence, err);
     if (!rc)
-        rc = solve_side(r, 1, params, &st, &out->mentors, err);
+        rc = solve_side(r, 1, params, &st, &out->mentors, &evidence, err);
     if (rc)
         fm_result_free(out);
+    out->infeasible = evidence; /* set only with FM_EINFEASIBLE */
     return rc;
 }

@@ -157,6 +157,9 @@ typedef struct fm_side_result {
 typedef struct fm_result {
     fm_side_result placements;
     fm_side_result mentors;
+    /* After FM_EINFEASIBLE: the solver's evidence (constraints.h), owned;
+     * the only part of the result kept on failure.  Else NULL. */
+    fm_infeasible_evidence *infeasible;
 } fm_result;
 
 typedef struct fm_round_params {

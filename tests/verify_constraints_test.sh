@@ -19,7 +19,13 @@
 #     with a bound above the incumbent; a gap left without the time limit;
 #     "network" claimed without a certificate; a constraint row's value or
 #     slack edited; envy_pairs_plain negative, or edited on a network side; the constrained report removed; a policy file that
-#     disagrees with summary.json; an infeasible round's summary.
+#     disagrees with summary.json;
+#   - infeasible rounds (placement floors together, each school alone by
+#     the employer spread, mentors floors): the solver's LP certificates
+#     verify from the inputs; evidence removed, a need, a row's limit or
+#     target edited, a row dropped, "who" moved to a school no certificate
+#     covers, and a feasible 30 % floor claimed infeasible by a consistent
+#     liar are each rejected; no certificate is reported as not re-derived.
 #   verify_constraints_test.sh FAIRMATCH DATA_DIR
 set -u
 fm=$1
@@ -289,14 +295,70 @@ assert o["verified"] is False and o["n_failures"] >= 1, o
 assert any("school_floor_pct is 30" in f["message"] for f in o["failures"]), o["failures"]' \
   "$tmp/mm.jout"
 
-# an infeasible round: nothing to verify, said so
-echo '{"school_floor_pct": 60}' >"$tmp/infeasible.json"
-"$fm" solve --students "$in/students.csv" --placements "$in/placements.csv" \
-  --mentors "$in/mentors.csv" --schools "$in/schools.csv" --date 2027-06-14 \
-  --policy "$tmp/infeasible.json" --out "$tmp/infeasible" >/dev/null 2>&1
-check "the 60% floor is infeasible (exit 3)" test $? -eq 3
-expect infeasible "$tmp/infeasible" "$tmp/infeasible.json" \
-  "^summary.json: the round is infeasible \(school_floor_pct, school_ref SCH[0-9]+\): there is no result to verify"
+# ---- infeasible rounds: the solver's evidence, re-checked from the inputs -------
+isolve() { # NAME POLICY-JSON: a round whose floors cannot be met (solve exits 3)
+  echo "$2" >"$tmp/$1.json"
+  "$fm" solve --students "$in/students.csv" --placements "$in/placements.csv" \
+    --mentors "$in/mentors.csv" --schools "$in/schools.csv" --date 2027-06-14 \
+    --policy "$tmp/$1.json" --out "$tmp/$1" >"$tmp/$1.solve" 2>&1
+  local rc=$?
+  check "$1 is infeasible (exit 3, got $rc; $(tail -1 "$tmp/$1.solve"))" test $rc -eq 3
+}
+isolve inf60 '{"school_floor_pct": 60}'                             # the floors together
+isolve infspread '{"school_floor_pct": 45, "employer_spread_max": 1}' # schools alone, by spread
+isolve infm30 '{"mentors": {"school_floor_pct": 30}}'                # mentors
+for name in inf60 infspread infm30; do
+  honest $name
+  check "$name: the infeasibility is proven from the inputs ($(head -c 400 "$tmp/$name.out"))" \
+    grep -q "cannot be met, proven from the inputs" "$tmp/$name.out"
+done
+check "infspread's certificates are per school with employer-spread rows, inf60's is joint" py '
+import json, sys
+a = json.load(open(sys.argv[1]))["evidence"]; b = json.load(open(sys.argv[2]))["evidence"]
+assert len(a["certificates"]) == 3 and all(len(c["schools"]) == 1 for c in a["certificates"]), a
+assert all(any(r["kind"] == "employer_spread" for r in c["rows"]) for c in a["certificates"]), a
+assert len(b["certificates"]) == 1 and len(b["certificates"][0]["schools"]) > 1, b
+assert all(c["most"] < c["needed"] for c in a["certificates"] + b["certificates"])' \
+  "$tmp/infspread/summary.json" "$tmp/inf60/summary.json"
+"$fm" --json verify --policy "$tmp/inf60.json" "$in" "$tmp/inf60" >"$tmp/inf60.jout" 2>&1
+check "--json: an infeasible round's evidence, proven from the inputs" py '
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["verified"] is True and o["infeasible"]["certificates_proving"] == 1, o
+assert o["infeasible"]["proven"].startswith("from the inputs"), o' "$tmp/inf60.jout"
+
+ijset() { fresh "$1" "$2"; jset "$tmp/$1" "E = s['evidence']; C = E['certificates']
+$3"; }
+ijset inone inf60 "del s['evidence']"
+expect inone "$tmp/inone" "$tmp/inf60.json" "^summary.json: the round is infeasible \(school_floor_pct, school_ref SCH[0-9]+\) but summary.json has no evidence to re-check"
+ijset ineed inf60 "C[0]['schools'][0]['need'] += 1"
+expect ineed "$tmp/ineed" "$tmp/inf60.json" "^summary.json: SCH[0-9]+: evidence.certificates\[0\]: the school has [0-9]+ eligible applicants needing [0-9]+ placed, say the inputs under a floor of 60%"
+ijset ilimit inf60 "C[0]['rows'][0]['limit'] += 3"
+expect ilimit "$tmp/ilimit" "$tmp/inf60.json" "^summary.json: PL[0-9]+: evidence.certificates\[0\]: a capacity row with limit [0-9]+; the inputs give"
+ijset irow inf60 "del C[0]['rows'][0]"
+expect irow "$tmp/irow" "$tmp/inf60.json" "^summary.json: evidence.certificates\[0\].most is [0-9.]+; recounted from the inputs it is"
+ijset ighost inf60 "C[0]['rows'][0]['ref'] = 'PL999999'"
+expect ighost "$tmp/ighost" "$tmp/inf60.json" "^summary.json: evidence.certificates\[0\]: PL999999 is not a target of this side"
+ijset iwho infspread "s['who'] = 'school_ref OUT001'"
+expect iwho "$tmp/iwho" "$tmp/infspread.json" "^summary.json: who is \"school_ref OUT001\", but no certificate that proves the floors impossible has that school"
+# a feasible round (30 %) claimed infeasible by a consistent liar: options,
+# floor and every need and total recomputed for 30 %, the rows kept
+ijset ilie inf60 "import math
+s['options']['school_floor_pct'] = 30
+E['floor_pct'] = 30
+for c in C:
+    for k in c['schools']:
+        k['need'] = math.ceil(30 * k['eligible'] / 100 - 1e-9)
+    c['needed'] = sum(k['weight'] * k['need'] for k in c['schools'])"
+expect ilie "$tmp/ilie" "$tmp/floor.json" "^summary.json: evidence.certificates\[0\] does not prove the floors impossible: its rows and pupils allow [0-9.]+ weighted placements and the floors need [0-9.]+"
+only ilie "does not prove|no certificate that proves"
+expect ipolicy "$tmp/inf60" "$tmp/floor.json" "^summary.json: options.school_floor_pct is 60; the policy \($tmp/floor.json\) says 30"
+# no certificate (as for floors that only integrality, gender targets or
+# stability make impossible): reported as the solver's claim, not re-derived
+ijset icert inf60 "E['certificates'] = []"
+"$fm" verify --policy "$tmp/inf60.json" "$in" "$tmp/icert" >"$tmp/icert.out" 2>&1
+check "without a certificate: verified, said not re-derived (got $?: $(cat "$tmp/icert.out"))" \
+  grep -q "no LP certificate; the solver's" "$tmp/icert.out"
 
 echo -n "verify_constraints_test: "
 finish

@@ -38,7 +38,7 @@
  *                  "examples": [{"student_ref", "target_ref", "holder_ref",
  *                  "student_tier", "holder_tier", "utility_wanted", "utility_got"}],
  *                  "seconds"} (audit.h),
- *        "solver": {"pricing_rounds", "arcs_priced", "pivots"},
+ *        "solver": {"pricing_rounds", "arcs_priced", "pivots", "auction_bids"},
  *        "constrained": {...} only under extra constraints (summary_constrained.c) },
  *     "mentors": { likewise },
  *     "timings": {"read_s", "candidates_s", "solve_s", "check_s", "write_s",
@@ -483,6 +483,7 @@ static json_t *side_json(const fm_region *r, const fm_side_result *sr,
     bad |= set_int(solver, "pricing_rounds", sr->pricing_rounds);
     bad |= set_int(solver, "arcs_priced", sr->n_arcs_priced);
     bad |= set_int(solver, "pivots", sr->pivots);
+    bad |= set_int(solver, "auction_bids", sr->auction_bids);
     bad |= set(o, "solver", solver);
 
     if (bad) {

@@ -148,6 +148,7 @@ static int solve_side(const fm_region *r, int mentors, const fm_round_params *pa
     out->pricing_rounds = ustats.rounds;
     out->n_arcs_priced = ustats.arcs;
     out->pivots = ustats.pivots;
+    out->auction_bids = ustats.auction_bids;
 
     rc = fm_certificate_check(r, mentors, params->date, &pools, &assign, &cuts,
                               potentials, out->proof, &out->vector, err);

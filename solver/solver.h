@@ -140,6 +140,7 @@ typedef struct fm_side_result {
     int64_t n_arcs_priced;    /* pair arcs handed to the flow solver */
     int32_t pricing_rounds;   /* column-generation rounds of level 4 */
     int64_t pivots;           /* network-simplex pivots, all rounds */
+    int64_t auction_bids;     /* bids of level 4's start (0: no auction ran) */
     fm_level_proof proof[4];  /* levels 1..4 (level 2/3 as cumulative counts) */
     int certificate_checked;  /* 1 when certificate.c accepted the proof */
     fm_side_certificate certificate; /* owned; arrays NULL when not kept */

@@ -2,8 +2,13 @@
  * utility.c - level 4 by column generation over the network simplex
  * (see utility.h).
  *
- * Normal case: a few pricing rounds, each adding the pairs whose reduced
- * cost is negative, then the flow is read back into the assignment.
+ * Normal case: the auction (auction.h) turns the levels-1-3 assignment into
+ * a near-optimal one; the first network holds, per student, the pair it
+ * holds and the auction's two best other pairs, and the simplex starts from
+ * that assignment; a few pricing rounds each add the pairs whose reduced
+ * cost is negative; then the flow is read back into the assignment.  If the
+ * auction fails to settle (a bug, but not a wrong answer), the simplex
+ * starts from the levels-1-3 assignment and each student's best pairs.
  * Failure: FM_ENOMEM / FM_ECANCELLED leave the assignment as it was;
  * FM_EINTERNAL means the flow solver found the network infeasible, which the
  * levels-1-3 assignment rules out (a bug).
@@ -13,10 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auction.h"
 #include "mcf.h"
 #include "parallel.h"
 
-/* Pairs per student in the first network, beyond the one it holds. */
+/* Pairs per student in the first network, beyond the one it holds: the
+ * auction's best ones (at 100k pupils 2 gave the fewest pivots, and adding
+ * the best pairs by utility too only added arcs), or without the auction
+ * the best by utility. */
 #ifndef FIRST_PAIRS
 #define FIRST_PAIRS 2
 #endif
@@ -73,8 +82,9 @@ static int add_edge_arc(network *n, const fm_pools *p, int32_t s, int64_t e)
     return FM_OK;
 }
 
+/* hints: FIRST_PAIRS edges per student from the auction, or NULL. */
 static int build_first(network *n, const fm_pools *p, const fm_assign *a,
-                       const int64_t counts[3])
+                       const int64_t *hints, const int64_t counts[3])
 {
     const fm_cands *c = p->cands;
     int32_t nodes = FM_UNODE_POOL(p, p->n_pools);
@@ -108,6 +118,14 @@ static int build_first(network *n, const fm_pools *p, const fm_assign *a,
             if (fm_mcf_arc_count(n->mcf) != before + 1)
                 return FM_EINTERNAL;        /* a held edge always has a pool */
             fm_mcf_set_start_flow(n->mcf, before, 1);
+        }
+        if (hints) {
+            for (int k = 0; k < FIRST_PAIRS; k++) {
+                int64_t e = hints[(size_t)s * FIRST_PAIRS + k];
+                if (e >= 0 && add_edge_arc(n, p, s, e))
+                    return FM_ENOMEM;
+            }
+            continue;
         }
         int added = 0;
         for (int64_t i = c->start[s]; i < c->start[s + 1] && added < FIRST_PAIRS; i++, added++)
@@ -198,21 +216,54 @@ static int64_t price(network *n, const fm_pools *p, int64_t *pot, int64_t *best,
     return added;
 }
 
+/* The simplex's start: the auction's assignment and hints, or on
+ * FM_EINTERNAL from the auction a copy of a and *hints NULL. */
+static int auction_start(const fm_pools *p, const fm_assign *a, const int64_t counts[3],
+                         fm_assign *start, int64_t **hints, fm_utility_stats *stats,
+                         int (*stop)(void *), void *stop_arg)
+{
+    if (fm_assign_init(start, p))
+        return FM_ENOMEM;
+    memcpy(start->edge, a->edge, (size_t)p->n_students * sizeof *a->edge);
+    memcpy(start->load, a->load, (size_t)p->n_pools * sizeof *a->load);
+    *hints = malloc(((size_t)p->n_students + 1) * FIRST_PAIRS * sizeof **hints);
+    if (!*hints)
+        return FM_ENOMEM;
+    fm_auction_stats as;
+    int rc = fm_auction_start(p, counts, start, *hints, FIRST_PAIRS, &as, stop, stop_arg);
+    stats->auction_phases = as.phases;
+    stats->auction_bids = as.bids;
+    stats->auction_pairs_read = as.pairs_read;
+    if (rc == FM_EINTERNAL) {
+        free(*hints);
+        *hints = NULL;
+        return FM_OK;
+    }
+    return rc;
+}
+
 int fm_utility_solve(const fm_pools *p, fm_assign *a, const int64_t counts[3],
                      int64_t **potentials, fm_utility_stats *stats, int threads,
                      int (*stop)(void *), void *stop_arg)
 {
     network n = { 0 };
-    int64_t *best = NULL;
+    int64_t *best = NULL, *hints = NULL, *pot = NULL;
+    fm_assign start = { 0 };
     int rc = FM_ENOMEM;
     memset(stats, 0, sizeof *stats);
     *potentials = NULL;
-    if ((rc = build_first(&n, p, a, counts)))
+    if ((rc = auction_start(p, a, counts, &start, &hints, stats, stop, stop_arg)))
+        goto out;
+    rc = build_first(&n, p, &start, hints, counts);
+    fm_assign_free(&start);
+    free(hints);
+    hints = NULL;
+    if (rc)
         goto out;
     fm_mcf_set_stop(n.mcf, stop, stop_arg);
     fm_mcf_set_block_factor(n.mcf, BLOCK_FACTOR);
     int32_t nodes = fm_mcf_node_count(n.mcf);
-    int64_t *pot = malloc((size_t)nodes * sizeof *pot);
+    pot = malloc((size_t)nodes * sizeof *pot);
     best = malloc(((size_t)p->n_students + 1) * PRICE_PAIRS * sizeof *best);
     if (!pot || !best) { rc = FM_ENOMEM; goto fail; }
     for (;;) {
@@ -260,6 +311,8 @@ out:
     for (size_t i = 0; i < n.cap_arc_edge; i++)
         stats->arcs += n.arc_edge[i] >= 0;
     free(best);
+    free(hints);
+    fm_assign_free(&start);
     fm_mcf_free(n.mcf);
     free(n.arc_edge);
     free(n.arc_student);

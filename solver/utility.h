@@ -6,11 +6,12 @@
  * level 4 is one min-cost flow: tier nodes T1..T3 supply n1..n3 students,
  * each student sends at most one unit to a pool it may use at cost
  * 500 - utility, each pool passes at most its seats to the sink.  The flow
- * is solved by column generation: the network simplex (mcf.h) first sees
- * each student's best few pairs plus the pair it holds from levels 1-3;
- * then every other pair is priced with the node potentials, those with a
- * negative reduced cost are added, and the solve continues from its basis,
- * until no pair prices out.  Then the potentials are dual-feasible for the
+ * is solved by column generation: an auction (auction.h) first finds a
+ * near-optimal assignment with the same counts; the network simplex (mcf.h)
+ * starts from it and first sees, per student, the pair it holds and the
+ * auction's best two others; then every other pair is priced with the node
+ * potentials, those with a negative reduced cost are added, and the solve
+ * continues from its basis, until no pair prices out.  Then the potentials are dual-feasible for the
  * whole network: the assignment is optimal, and certificate.c checks so.
  */
 #ifndef FM_UTILITY_H
@@ -31,6 +32,9 @@ typedef struct fm_utility_stats {
     int32_t rounds;       /* pricing rounds */
     int64_t arcs;         /* student-pool arcs in the final network */
     int64_t pivots;
+    int32_t auction_phases;   /* 0: the auction did not settle (auction.h) */
+    int64_t auction_bids;
+    int64_t auction_pairs_read;
 } fm_utility_stats;
 
 /* a holds an assignment with counts `counts` (from fm_counts_solve); it is

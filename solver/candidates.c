@@ -4,14 +4,31 @@
  *
  * Targets (placements or mentors) are filed per sector: remote ones
  * (virtual placements, online mentors) in a plain list, in-person ones in a
- * list sorted by grid cell (0.1 degree).  For a student, each listed sector
- * is visited once, in rank order; in-person targets are read only from the
- * grid rows and columns that the exact great-circle bounding box of the
- * student's travel radius touches, then every rule of policy.md is checked
- * exactly.  Distances: the squared chord between unit vectors first rejects
- * what is clearly too far, then gives the distance through one asin; only
- * where that could decide differently from geo.c's haversine (within 1e-9
- * km of the limit or of a whole kilometre, or far apart) is geo.c asked.
+ * list sorted by grid cell (0.1 degree), each entry carrying what the rules
+ * need (unit vector, week, minimum age, access, DBS), so the scan reads one
+ * array.  For a student, each listed sector is visited once, in rank order;
+ * in-person targets are read only from the grid rows and columns that the
+ * exact great-circle bounding box of the student's travel radius touches,
+ * then every rule of policy.md is checked exactly.
+ *
+ * Distances: the squared chord c between unit vectors first rejects what
+ * is clearly too far.  Then c is compared with the squared chords of the
+ * travel limit and of every whole kilometre up to 99, each widened to a
+ * band of +-1e-7 km: outside every band, c decides the limit and the
+ * utility's floor() the way the old asin of c and geo.c's haversine both
+ * would (they agree to about 1e-12 km); inside a band, or for limits over
+ * 1000 km, the exact rule of cand_rules.c decides (asin, and geo.c near a
+ * boundary).  So the pairs do not depend on the shortcut.
+ *
+ * Order: a sector at rank k gives utilities 100 * (6 - k) - cost with cost
+ * 0..99, so the sectors' utility ranges are disjoint and descending, and
+ * each sector's pairs are sorted alone: a counting sort by cost, then
+ * targets ascending inside each (small) cost group.
+ *
+ * Threads: each lists a contiguous range of students into its own arrays,
+ * grown by doubling (realloc moves large blocks by remapping, not copying);
+ * the first range's arrays are then extended to hold all pairs and the
+ * other ranges are copied after it.
  *
  * Normal case: out holds the CSR pair lists.  Failure: FM_ENOMEM, out empty.
  */
@@ -20,79 +37,53 @@
 
 #include <math.h>
 #include <pthread.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cand_rules.h"
 #include "geo.h"
 #include "solver.h"
 
 #define CELL_DEG 0.1
 #define GRID_COLS 3601 /* longitude cells: 360 / CELL_DEG + 1 */
+#define MAX_COST 99    /* the utility counts at most 99 km */
+
+/* A target as the listing reads it. */
+typedef struct filed {
+    double xyz[3];       /* unit vector (in-person targets) */
+    int32_t target;      /* placement or mentor index */
+    int32_t week;        /* placements: yyyyww, 0 = any week */
+    int32_t min_age;     /* placements */
+    uint8_t accessible;  /* placements */
+    uint8_t dbs_ok;      /* mentors: a DBS check valid on the round date */
+} filed;
 
 typedef struct sector_file {
-    int32_t *remote;        /* targets needing no distance check */
+    filed *remote;          /* targets needing no distance check */
     size_t n_remote;
     int64_t *keys;          /* grid cell keys, sorted */
-    int32_t *local;         /* in-person targets, same order as keys */
-    double *xyz;            /* their unit vectors, 3 per target, same order */
+    filed *local;           /* in-person targets, same order as keys */
     size_t n_local;
 } sector_file;
+
+/* A travel limit as squared chords: c < lo is certainly within the limit,
+ * c > hi certainly beyond; fast == 0 (limit over FAST_MAX_KM or not a
+ * number): the exact rule always decides. */
+typedef struct limit_band {
+    double lo, hi;
+    int fast;
+} limit_band;
+
+#define BAND_KM 1e-7
+#define FAST_MAX_KM 1000.0
 
 typedef struct target_index {
     sector_file *sectors;
     size_t n_sectors;
+    limit_band *mentor_band;           /* mentors: per mentor */
+    double km_lo[MAX_COST + 1];        /* [k]: squared chord of k - BAND_KM */
+    double km_hi[MAX_COST + 1];        /* [k]: squared chord of k + BAND_KM */
 } target_index;
-
-/* One student's pair while listing, packed so that ascending order is the
- * documented order: utility descending, then target ascending.
- *   bits 40..48: 500 - utility, bits 8..39: target, bits 0..7: rank */
-typedef uint64_t pair;
-#define FM_UTILITY_SPAN 511 /* 500 - utility fits 9 bits */
-
-static pair pair_pack(int32_t target, int utility, int rank)
-{
-    return ((uint64_t)(500 - utility) << 40) | ((uint64_t)(uint32_t)target << 8) |
-           (uint64_t)rank;
-}
-
-static int32_t pair_target(pair p) { return (int32_t)(uint32_t)(p >> 8); }
-static int pair_utility(pair p) { return 500 - (int)(p >> 40); }
-static int pair_rank(pair p) { return (int)(p & 0xff); }
-
-/* Sorts one student's pairs ascending, i.e. by utility descending, then
- * target: a counting sort over the student's range of 500 - utility, then
- * insertion sort inside each (small) group of equal utility. */
-static void sort_pairs(pair *a, pair *tmp, size_t n)
-{
-    size_t count[FM_UTILITY_SPAN + 1];
-    unsigned lo = FM_UTILITY_SPAN, hi = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned d = (unsigned)(a[i] >> 40);
-        lo = d < lo ? d : lo;
-        hi = d > hi ? d : hi;
-    }
-    memset(count + lo, 0, (hi - lo + 1) * sizeof *count);
-    for (size_t i = 0; i < n; i++)
-        count[a[i] >> 40]++;
-    size_t at = 0;
-    for (unsigned d = lo; d <= hi; d++) {
-        size_t c = count[d];
-        count[d] = at;
-        at += c;
-    }
-    for (size_t i = 0; i < n; i++)
-        tmp[count[a[i] >> 40]++] = a[i];
-    for (size_t i = 0; i < n; i++) {
-        pair v = tmp[i];
-        size_t k = i;
-        while (k > 0 && a[k - 1] > v) {
-            a[k] = a[k - 1];
-            k--;
-        }
-        a[k] = v;
-    }
-}
 
 static int64_t cell_row(double lat)
 {
@@ -110,7 +101,7 @@ static int64_t cell_key(double lat, double lon)
     return cell_row(lat) * GRID_COLS + cell_col(lon);
 }
 
-/* ---- the per-sector target index ---------------------------------------- */
+/* ---- distances as squared chords ----------------------------------------- */
 
 static void unit_vector(double lat, double lon, double *xyz)
 {
@@ -119,6 +110,55 @@ static void unit_vector(double lat, double lon, double *xyz)
     xyz[1] = cos(phi) * sin(lambda);
     xyz[2] = sin(phi);
 }
+
+/* The squared chord between two unit vectors km apart on the sphere. */
+static double km_chord2(double km)
+{
+    double s = sin(km / (2.0 * FM_EARTH_RADIUS_KM));
+    return 4.0 * s * s;
+}
+
+static limit_band band_of(double km)
+{
+    limit_band b = { -1.0, -1.0, 0 };
+    if (!(km >= 0.0 && km <= FAST_MAX_KM))
+        return b;
+    b.lo = km > BAND_KM ? km_chord2(km - BAND_KM) : -1.0;
+    b.hi = km_chord2(km + BAND_KM);
+    b.fast = 1;
+    return b;
+}
+
+#define COST_BEYOND (-1) /* beyond the travel limit */
+#define COST_EXACT (-2)  /* too near a boundary: the exact rule decides */
+
+/* The distance cost (0..99) of an in-person pair with squared chord c
+ * under the limit lb, COST_BEYOND or COST_EXACT.  R * sqrt(c) is within
+ * 1 km of the distance below 1000 km and only picks where to start: the
+ * bands decide. */
+static int fast_cost(const target_index *ix, const limit_band *lb, double c)
+{
+    if (!lb->fast)
+        return COST_EXACT;
+    if (!(c < lb->lo))
+        return c > lb->hi ? COST_BEYOND : COST_EXACT;
+    int k = (int)(FM_EARTH_RADIUS_KM * sqrt(c));
+    if (k > MAX_COST)
+        k = MAX_COST;
+    while (k >= 1 && !(c > ix->km_hi[k])) { /* not certainly k km or more */
+        if (!(c < ix->km_lo[k]))
+            return COST_EXACT;
+        k--;
+    }
+    while (k < MAX_COST && !(c < ix->km_lo[k + 1])) { /* not certainly under k + 1 */
+        if (!(c > ix->km_hi[k + 1]))
+            return COST_EXACT;
+        k++;
+    }
+    return k;
+}
+
+/* ---- the per-sector target index ---------------------------------------- */
 
 typedef struct keyed { int64_t key; int32_t target; } keyed;
 
@@ -132,17 +172,36 @@ static int cmp_keyed(const void *a, const void *b)
 
 static void index_free(target_index *ix)
 {
-    for (size_t i = 0; i < ix->n_sectors; i++) {
+    for (size_t i = 0; ix->sectors && i < ix->n_sectors; i++) {
         free(ix->sectors[i].remote);
         free(ix->sectors[i].keys);
         free(ix->sectors[i].local);
-        free(ix->sectors[i].xyz);
     }
     free(ix->sectors);
+    free(ix->mentor_band);
     memset(ix, 0, sizeof *ix);
 }
 
-static int index_build(const fm_region *r, int mentors, target_index *ix)
+static filed file_target(const fm_region *r, int mentors, int32_t date, int32_t t)
+{
+    filed f = { .target = t };
+    if (mentors) {
+        const fm_mentor *m = &r->mentors[t];
+        f.dbs_ok = !(m->dbs_valid_until == 0 || m->dbs_valid_until < date);
+        if (!m->online)
+            unit_vector(m->lat, m->lon, f.xyz);
+    } else {
+        const fm_placement *p = &r->placements[t];
+        f.week = p->week;
+        f.min_age = p->min_age;
+        f.accessible = p->accessible;
+        if (!p->is_virtual)
+            unit_vector(p->lat, p->lon, f.xyz);
+    }
+    return f;
+}
+
+static int index_build(const fm_region *r, int mentors, int32_t date, target_index *ix)
 {
     size_t ns = r->n_sectors, nt = mentors ? r->n_mentors : r->n_placements;
     int rc = FM_ENOMEM;
@@ -153,6 +212,16 @@ static int index_build(const fm_region *r, int mentors, target_index *ix)
     ix->n_sectors = ns;
     if (!n_remote || !n_local || !scratch || !ix->sectors)
         goto out;
+    for (int k = 1; k <= MAX_COST; k++) {
+        ix->km_lo[k] = km_chord2(k - BAND_KM);
+        ix->km_hi[k] = km_chord2(k + BAND_KM);
+    }
+    if (mentors) {
+        if (!(ix->mentor_band = malloc((nt + 1) * sizeof *ix->mentor_band)))
+            goto out;
+        for (size_t t = 0; t < nt; t++)
+            ix->mentor_band[t] = band_of(r->mentors[t].max_travel_km);
+    }
 
     /* Pass 1 counts, pass 2 fills. */
     for (int pass = 0; pass < 2; pass++) {
@@ -196,7 +265,8 @@ static int index_build(const fm_region *r, int mentors, target_index *ix)
                     continue;
                 if (remote) {
                     if (pass == 1)
-                        ix->sectors[s].remote[n_remote[s]] = (int32_t)t;
+                        ix->sectors[s].remote[n_remote[s]] =
+                            file_target(r, mentors, date, (int32_t)t);
                     n_remote[s]++;
                 } else {
                     if (pass == 1) {
@@ -217,17 +287,11 @@ static int index_build(const fm_region *r, int mentors, target_index *ix)
         qsort(scratch[s], n_local[s], sizeof *scratch[s], cmp_keyed);
         f->keys = malloc(n_local[s] * sizeof *f->keys);
         f->local = malloc(n_local[s] * sizeof *f->local);
-        f->xyz = malloc(3 * n_local[s] * sizeof *f->xyz);
-        if (!f->keys || !f->local || !f->xyz)
+        if (!f->keys || !f->local)
             goto out;
         for (size_t i = 0; i < n_local[s]; i++) {
-            int32_t t = scratch[s][i].target;
             f->keys[i] = scratch[s][i].key;
-            f->local[i] = t;
-            if (mentors)
-                unit_vector(r->mentors[t].lat, r->mentors[t].lon, f->xyz + 3 * i);
-            else
-                unit_vector(r->placements[t].lat, r->placements[t].lon, f->xyz + 3 * i);
+            f->local[i] = file_target(r, mentors, date, scratch[s][i].target);
         }
     }
     rc = FM_OK;
@@ -256,161 +320,6 @@ static size_t lower_bound(const int64_t *keys, size_t n, int64_t key)
     return lo;
 }
 
-/* ---- exact rules ---------------------------------------------------------- */
-
-static int student_rank_of(const fm_student *s, int32_t sector)
-{
-    for (int k = 0; k < s->n_sectors; k++)
-        if (s->sectors[k] == sector)
-            return k + 1;
-    return 0;
-}
-
-static int week_ok(const fm_region *r, const fm_student *s, int32_t week)
-{
-    if (s->n_weeks == 0 || week == 0)
-        return 1;
-    const int32_t *w = r->ints + s->weeks_off;
-    for (int32_t k = 0; k < s->n_weeks; k++)
-        if (w[k] == week)
-            return 1;
-    return 0;
-}
-
-static int distance_cost(double dist)
-{
-    double f = floor(dist);
-    return f >= 99.0 ? 99 : (int)f;
-}
-
-/* Distances counted for a remote pair in the utility (policy.md). */
-#define VIRTUAL_PLACEMENT_KM 50
-#define ONLINE_MENTOR_KM 25
-
-/* The great-circle distance from the squared chord between the unit
- * vectors (the same haversine "a" reached without the sines), or -1 where
- * it might not decide exactly as geo.c would: unknown chord, far points
- * (asin is ill-conditioned near 1), or within 1e-9 km of the limit or of a
- * whole kilometre, where the utility's floor() turns.  Elsewhere the two
- * computations differ by about 1e-12 km, so they decide the same. */
-static double chord_distance(double chord2, double limit)
-{
-    if (!(chord2 >= 0.0 && chord2 < 1.0))
-        return -1.0;
-    double d = 2.0 * FM_EARTH_RADIUS_KM * asin(sqrt(chord2 * 0.25));
-    if (fabs(d - limit) < 1e-9 || d - floor(d) < 1e-9 || ceil(d) - d < 1e-9)
-        return -1.0;
-    return d;
-}
-
-/* The last rule of both sides, then the outputs: a remote target is always
- * near enough and counts as remote_km; an in-person one must be within
- * limit km.  chord2: the pair's squared chord when known, else negative. */
-static int distance_rule(const fm_student *s, int remote, double lat, double lon,
-                         double cos_s, double cos_t, double chord2, double limit,
-                         int remote_km, int rk, int *rank, int *utility, double *distance_km)
-{
-    double dist = -1.0;
-    int d = remote_km;
-    if (!remote) {
-        dist = chord_distance(chord2, limit);
-        if (dist < 0.0)
-            dist = fm_geo_distance_km_cos(s->lat, s->lon, cos_s, lat, lon, cos_t);
-        if (!(dist <= limit))
-            return FM_RULE_DISTANCE;
-        d = distance_cost(dist);
-    }
-    if (rank)
-        *rank = rk;
-    if (utility)
-        *utility = 100 * (6 - rk) - d;
-    if (distance_km)
-        *distance_km = dist;
-    return FM_RULE_NONE;
-}
-
-/* Rules 3-6 of policy.md for a student who wants placements and lists the
- * placement's sector at rank rk, aged age on the round date. */
-static int placement_rest(const fm_region *r, const fm_student *s, const fm_placement *p,
-                          int rk, int age, double cos_s, double cos_p, double chord2,
-                          int *rank, int *utility, double *distance_km)
-{
-    if (age < p->min_age)
-        return FM_RULE_AGE;
-    if (!week_ok(r, s, p->week))
-        return FM_RULE_WEEK;
-    if (s->needs_access && !p->accessible && !p->is_virtual)
-        return FM_RULE_ACCESS;
-    return distance_rule(s, p->is_virtual, p->lat, p->lon, cos_s, cos_p, chord2,
-                         s->max_travel_km, VIRTUAL_PLACEMENT_KM, rk, rank, utility, distance_km);
-}
-
-static int check_placement(const fm_region *r, int32_t date, int32_t student,
-                           int32_t placement, double cos_s, double cos_p,
-                           int *rank, int *utility, double *distance_km)
-{
-    const fm_student *s = &r->students[student];
-    const fm_placement *p = &r->placements[placement];
-    if (!s->wants_placement)
-        return FM_RULE_WANTS;
-    int rk = student_rank_of(s, p->sector);
-    if (!rk)
-        return FM_RULE_SECTOR;
-    return placement_rest(r, s, p, rk, fm_geo_age(s->birth_date, date), cos_s, cos_p, -1.0,
-                          rank, utility, distance_km);
-}
-
-int fm_cands_check_placement(const fm_region *r, int32_t date, int32_t student,
-                             int32_t placement, int *rank, int *utility,
-                             double *distance_km)
-{
-    return check_placement(r, date, student, placement,
-                           fm_geo_cos_lat(r->students[student].lat),
-                           fm_geo_cos_lat(r->placements[placement].lat),
-                           rank, utility, distance_km);
-}
-
-static int mentor_best_rank(const fm_region *r, const fm_student *s, const fm_mentor *m)
-{
-    int best = 0;
-    const int32_t *secs = r->ints + m->sectors_off;
-    for (int32_t k = 0; k < m->n_sectors; k++) {
-        int rk = student_rank_of(s, secs[k]);
-        if (rk && (!best || rk < best))
-            best = rk;
-    }
-    return best;
-}
-
-static int check_mentor(const fm_region *r, int32_t date, int32_t student,
-                        int32_t mentor, double cos_s, double cos_m, double chord2,
-                        int *rank, int *utility, double *distance_km)
-{
-    const fm_student *s = &r->students[student];
-    const fm_mentor *m = &r->mentors[mentor];
-    if (!s->wants_mentor)
-        return FM_RULE_WANTS;
-    int rk = mentor_best_rank(r, s, m);
-    if (!rk)
-        return FM_RULE_SECTOR;
-    if (fm_geo_age(s->birth_date, date) < 18 &&
-        (m->dbs_valid_until == 0 || m->dbs_valid_until < date))
-        return FM_RULE_SAFEGUARDING;
-    double limit = s->max_travel_km < m->max_travel_km ? s->max_travel_km : m->max_travel_km;
-    return distance_rule(s, m->online, m->lat, m->lon, cos_s, cos_m, chord2, limit,
-                         ONLINE_MENTOR_KM, rk, rank, utility, distance_km);
-}
-
-int fm_cands_check_mentor(const fm_region *r, int32_t date, int32_t student,
-                          int32_t mentor, int *rank, int *utility,
-                          double *distance_km)
-{
-    return check_mentor(r, date, student, mentor,
-                        fm_geo_cos_lat(r->students[student].lat),
-                        fm_geo_cos_lat(r->mentors[mentor].lat), -1.0,
-                        rank, utility, distance_km);
-}
-
 /* ---- building the pair lists ---------------------------------------------- */
 
 typedef struct builder {
@@ -418,56 +327,99 @@ typedef struct builder {
     int32_t date;
     int mentors;
     const target_index *ix;  /* shared, read-only */
-    const double *cos_target; /* shared: cos(latitude) per target */
-    double cos_student;      /* of the student being listed */
+    /* the student being listed */
+    const fm_student *s;
+    int32_t student;
+    double cos_student;
     double xyz[3];           /* its unit vector */
     double chord2_max;       /* squared chord beyond its travel limit */
-    int rank, age;           /* placements: rank of the sector being read, age */
+    limit_band band;         /* its travel limit */
+    int age, minor;
+    const int32_t *weeks;    /* its weeks; n_weeks == 0: any */
+    int32_t n_weeks;
+    int rank;                /* of the sector being read */
+    /* the pairs of the sector being read, unsorted */
+    int32_t *cand_target;
+    uint8_t *cand_cost;
+    size_t n_cand;
+    int32_t *sorted;         /* sorting space for them */
     int32_t first;           /* first student of this builder's range */
-    int32_t *seen;           /* per target: last student that saw it, +1 */
-    pair *buf, *tmp;         /* one student's pairs; sorting space */
-    size_t n_buf, cap_buf;
-    fm_cands *out;           /* start[] and n_pairs; the pairs are in blocks */
-    pair **blocks;           /* BLOCK_PAIRS packed pairs each, never moved */
-    size_t n_blocks, cap_blocks;
+    int32_t *seen;           /* mentors, per target: last student that saw it, +1 */
+    fm_cands *out;           /* this range's lists, start[] relative to first */
+    size_t cap;              /* room in out's pair arrays */
 } builder;
 
-static int buf_push(builder *b, int32_t target, int utility, int rank)
+static int week_ok(const builder *b, int32_t week)
 {
-    if (b->n_buf == b->cap_buf) {
-        size_t cap = b->cap_buf ? 2 * b->cap_buf : 256;
-        pair *nb = realloc(b->buf, cap * sizeof *nb);
-        if (!nb)
-            return FM_ENOMEM;
-        b->buf = nb;
-        pair *nt = realloc(b->tmp, cap * sizeof *nt);
-        if (!nt)
-            return FM_ENOMEM;
-        b->tmp = nt;
-        b->cap_buf = cap;
-    }
-    b->buf[b->n_buf] = pair_pack(target, utility, rank);
-    b->n_buf++;
-    return FM_OK;
+    if (b->n_weeks == 0 || week == 0)
+        return 1;
+    for (int32_t k = 0; k < b->n_weeks; k++)
+        if (b->weeks[k] == week)
+            return 1;
+    return 0;
 }
 
-/* A placement is read once per student (its one sector is visited once);
- * a mentor may be filed under several of the student's sectors. */
-static int consider(builder *b, int32_t student, int32_t target, double chord2)
+static void take(builder *b, int32_t target, int cost)
 {
-    int rank, utility, rule;
+    b->cand_target[b->n_cand] = target;
+    b->cand_cost[b->n_cand] = (uint8_t)cost;
+    b->n_cand++;
+}
+
+/* A remote target: every rule but distance, which counts a fixed km.  A
+ * mentor may be filed under several of the student's sectors: it is read
+ * once, at the first, which is its best rank. */
+static void consider_remote(builder *b, const filed *f)
+{
     if (b->mentors) {
-        if (b->seen[target] == student + 1)
-            return FM_OK;
-        b->seen[target] = student + 1;
-        rule = check_mentor(b->r, b->date, student, target, b->cos_student,
-                            b->cos_target[target], chord2, &rank, &utility, NULL);
+        if (b->seen[f->target] == b->student + 1)
+            return;
+        b->seen[f->target] = b->student + 1;
+        if (b->minor && !f->dbs_ok)
+            return;
+        take(b, f->target, FM_ONLINE_MENTOR_KM);
     } else {
-        rule = placement_rest(b->r, &b->r->students[student], &b->r->placements[target],
-                              b->rank, b->age, b->cos_student, b->cos_target[target],
-                              chord2, &rank, &utility, NULL);
+        if (b->age < f->min_age || !week_ok(b, f->week))
+            return;
+        take(b, f->target, FM_VIRTUAL_PLACEMENT_KM);
     }
-    return rule == FM_RULE_NONE ? buf_push(b, target, utility, rank) : FM_OK;
+}
+
+/* An in-person target within the student's chord bound. */
+static void consider_local(builder *b, const filed *f, double chord2)
+{
+    const limit_band *lb = &b->band;
+    double limit = b->s->max_travel_km, lat, lon;
+    if (b->mentors) {
+        if (b->seen[f->target] == b->student + 1)
+            return;
+        b->seen[f->target] = b->student + 1;
+        if (b->minor && !f->dbs_ok)
+            return;
+        const fm_mentor *m = &b->r->mentors[f->target];
+        if (!(limit < m->max_travel_km)) {
+            limit = m->max_travel_km;
+            lb = &b->ix->mentor_band[f->target];
+        }
+    } else {
+        if (b->age < f->min_age || !week_ok(b, f->week) ||
+            (b->s->needs_access && !f->accessible))
+            return;
+    }
+    int cost = fast_cost(b->ix, lb, chord2);
+    if (cost == COST_EXACT) {
+        if (b->mentors) {
+            lat = b->r->mentors[f->target].lat;
+            lon = b->r->mentors[f->target].lon;
+        } else {
+            lat = b->r->placements[f->target].lat;
+            lon = b->r->placements[f->target].lon;
+        }
+        cost = fm_cand_rules_distance_cost(b->s, lat, lon, b->cos_student,
+                                           fm_geo_cos_lat(lat), chord2, limit);
+    }
+    if (cost >= 0)
+        take(b, f->target, cost);
 }
 
 /* Longitude half-width (degrees) of the great-circle disc of radius km around
@@ -495,9 +447,9 @@ static double chord2_limit(double km)
     return 4.0 * sh * sh * (1.0 + 1e-9) + 4e-12;
 }
 
-static int scan_grid(builder *b, int32_t student, const sector_file *f)
+static void scan_grid(builder *b, const sector_file *f)
 {
-    const fm_student *s = &b->r->students[student];
+    const fm_student *s = b->s;
     double km = s->max_travel_km * (1.0 + 1e-9) + 1e-6; /* never too narrow */
     double dlat = km / FM_EARTH_RADIUS_KM * (180.0 / M_PI);
     double lat_lo = s->lat - dlat, lat_hi = s->lat + dlat;
@@ -521,55 +473,138 @@ static int scan_grid(builder *b, int32_t student, const sector_file *f)
         }
         ranges[n_ranges][0] = lo; ranges[n_ranges++][1] = hi;
     }
+    double x = b->xyz[0], y = b->xyz[1], z = b->xyz[2], c_max = b->chord2_max;
     for (int64_t row = row_lo; row <= row_hi; row++) {
         for (int k = 0; k < n_ranges; k++) {
             int64_t k_lo = row * GRID_COLS + cell_col(ranges[k][0]);
             int64_t k_hi = row * GRID_COLS + cell_col(ranges[k][1]);
             for (size_t i = lower_bound(f->keys, f->n_local, k_lo);
                  i < f->n_local && f->keys[i] <= k_hi; i++) {
-                const double *t = f->xyz + 3 * i;
-                double dx = t[0] - b->xyz[0], dy = t[1] - b->xyz[1], dz = t[2] - b->xyz[2];
+                const filed *t = &f->local[i];
+                double dx = t->xyz[0] - x, dy = t->xyz[1] - y, dz = t->xyz[2] - z;
                 double chord2 = dx * dx + dy * dy + dz * dz;
-                if (chord2 > b->chord2_max)
+                if (chord2 > c_max)
                     continue; /* certainly beyond the travel limit */
-                int rc = consider(b, student, f->local[i], chord2);
-                if (rc)
-                    return rc;
+                consider_local(b, t, chord2);
             }
         }
     }
+}
+
+/* Makes room for cap pairs in this range's arrays. */
+static int reserve(builder *b, size_t cap)
+{
+    fm_cands *c = b->out;
+    int32_t *t = realloc(c->target, cap * sizeof *t);
+    if (!t)
+        return FM_ENOMEM;
+    c->target = t;
+    int16_t *u = realloc(c->utility, cap * sizeof *u);
+    if (!u)
+        return FM_ENOMEM;
+    c->utility = u;
+    int8_t *k = realloc(c->rank, cap);
+    if (!k)
+        return FM_ENOMEM;
+    c->rank = k;
+    b->cap = cap;
     return FM_OK;
 }
 
-/* Pairs are kept packed in fixed blocks while listing (no copying as they
- * grow) and unpacked once, by merge_parts, into the final arrays. */
-#define BLOCK_PAIRS ((size_t)1 << 18)
+/* Room for need pairs: doubling, or once ESTIMATE_AFTER students are
+ * listed, what their rate predicts for the whole range plus a quarter, so
+ * that the arrays are rarely moved (and then by remapping: they are large).
+ * Capacity never written costs address space, not memory. */
+#define ESTIMATE_AFTER 1024
+static int grow(builder *b, size_t need)
+{
+    if (need <= b->cap)
+        return FM_OK;
+    size_t cap = b->cap ? 2 * b->cap : (size_t)1 << 16;
+    while (cap < need)
+        cap *= 2;
+    return reserve(b, cap);
+}
 
-static int append_student(builder *b, int32_t student)
+static int estimate(builder *b, int32_t done, int32_t total)
+{
+    double rate = (double)b->out->n_pairs / (double)done;
+    double want = rate * (double)total * 1.25 + 65536.0;
+    if (want <= (double)b->cap || want > 1e12)
+        return FM_OK;
+    return reserve(b, (size_t)want);
+}
+
+/* Appends the sector's pairs to out in the documented order: cost
+ * ascending (utility descending), then target ascending.  They are sorted
+ * in the builder's small sorting space, then copied out in sequence. */
+static int emit_sector(builder *b)
 {
     fm_cands *c = b->out;
-    if (b->n_buf > 1)
-        sort_pairs(b->buf, b->tmp, b->n_buf);
-    for (size_t i = 0; i < b->n_buf; i++) {
-        size_t in_block = (size_t)c->n_pairs % BLOCK_PAIRS;
-        if (in_block == 0 && (size_t)c->n_pairs / BLOCK_PAIRS == b->n_blocks) {
-            if (b->n_blocks == b->cap_blocks) {
-                size_t cap = b->cap_blocks ? 2 * b->cap_blocks : 16;
-                pair **nb = realloc(b->blocks, cap * sizeof *nb);
-                if (!nb)
-                    return FM_ENOMEM;
-                b->blocks = nb;
-                b->cap_blocks = cap;
-            }
-            if (!(b->blocks[b->n_blocks] = malloc(BLOCK_PAIRS * sizeof **b->blocks)))
-                return FM_ENOMEM;
-            b->n_blocks++;
-        }
-        b->blocks[(size_t)c->n_pairs / BLOCK_PAIRS][in_block] = b->buf[i];
-        c->n_pairs++;
+    size_t n = b->n_cand, at = (size_t)c->n_pairs;
+    if (!n)
+        return FM_OK;
+    if (grow(b, at + n))
+        return FM_ENOMEM;
+    size_t end[MAX_COST + 1];
+    int lo = MAX_COST, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        int d = b->cand_cost[i];
+        lo = d < lo ? d : lo;
+        hi = d > hi ? d : hi;
     }
-    c->start[student - b->first + 1] = c->n_pairs;
+    memset(end + lo, 0, (size_t)(hi - lo + 1) * sizeof *end);
+    for (size_t i = 0; i < n; i++)
+        end[b->cand_cost[i]]++;
+    size_t sum = 0;
+    for (int d = lo; d <= hi; d++) {
+        size_t k = end[d];
+        end[d] = sum;
+        sum += k;
+    }
+    int32_t *sorted = b->sorted;
+    for (size_t i = 0; i < n; i++)
+        sorted[end[b->cand_cost[i]]++] = b->cand_target[i];
+    /* end[d] is now the end of cost d's group: sort each group by target
+     * (groups are small) and write its utility. */
+    int base = 100 * (6 - b->rank);
+    int16_t *util = c->utility + at;
+    size_t from = 0;
+    for (int d = lo; d <= hi; d++) {
+        size_t to = end[d];
+        for (size_t i = from + 1; i < to; i++) {
+            int32_t v = sorted[i];
+            size_t k = i;
+            while (k > from && sorted[k - 1] > v) {
+                sorted[k] = sorted[k - 1];
+                k--;
+            }
+            sorted[k] = v;
+        }
+        for (size_t i = from; i < to; i++)
+            util[i] = (int16_t)(base - d);
+        from = to;
+    }
+    memcpy(c->target + at, sorted, n * sizeof *sorted);
+    memset(c->rank + at, b->rank, n);
+    c->n_pairs += (int64_t)n;
+    b->n_cand = 0;
     return FM_OK;
+}
+
+static void start_student(builder *b, int32_t student)
+{
+    const fm_student *s = &b->r->students[student];
+    b->s = s;
+    b->student = student;
+    b->cos_student = fm_geo_cos_lat(s->lat);
+    unit_vector(s->lat, s->lon, b->xyz);
+    b->chord2_max = chord2_limit(s->max_travel_km);
+    b->band = band_of(s->max_travel_km);
+    b->age = fm_geo_age(s->birth_date, b->date);
+    b->minor = b->age < 18;
+    b->weeks = b->r->ints + s->weeks_off;
+    b->n_weeks = s->n_weeks;
 }
 
 /* Lists the pairs of students [b->first, last) into b->out, whose start[]
@@ -582,33 +617,34 @@ static int build_range(builder *b, int32_t last)
     out->n_students = last - b->first;
     out->start = calloc((size_t)out->n_students + 1, sizeof *out->start);
     b->seen = calloc(nt + 1, sizeof *b->seen);
-    if (!out->start || !b->seen)
+    b->cand_target = malloc((nt + 1) * sizeof *b->cand_target);
+    b->cand_cost = malloc(nt + 1);
+    b->sorted = malloc((nt + 1) * sizeof *b->sorted);
+    if (!out->start || !b->seen || !b->cand_target || !b->cand_cost || !b->sorted)
         return FM_ENOMEM;
     for (int32_t student = b->first; student < last; student++) {
         const fm_student *s = &r->students[student];
-        int rc;
-        b->n_buf = 0;
-        b->cos_student = fm_geo_cos_lat(s->lat);
         if (b->mentors ? s->wants_mentor : s->wants_placement) {
-            unit_vector(s->lat, s->lon, b->xyz);
-            b->chord2_max = chord2_limit(s->max_travel_km);
-            b->age = fm_geo_age(s->birth_date, b->date);
+            start_student(b, student);
             for (int k = 0; k < s->n_sectors; k++) {
                 int32_t sec = s->sectors[k];
                 if (sec < 0 || (size_t)sec >= b->ix->n_sectors ||
-                    student_rank_of(s, sec) != k + 1)
+                    fm_cand_rules_rank_of(s, sec) != k + 1)
                     continue; /* listed twice: the first rank counts */
                 b->rank = k + 1;
                 const sector_file *f = &b->ix->sectors[sec];
                 for (size_t i = 0; i < f->n_remote; i++)
-                    if ((rc = consider(b, student, f->remote[i], -1.0)))
-                        return rc;
-                if (f->n_local && (rc = scan_grid(b, student, f)))
-                    return rc;
+                    consider_remote(b, &f->remote[i]);
+                if (f->n_local)
+                    scan_grid(b, f);
+                if (emit_sector(b))
+                    return FM_ENOMEM;
             }
         }
-        if ((rc = append_student(b, student)))
-            return rc;
+        out->start[student - b->first + 1] = out->n_pairs;
+        if (student - b->first + 1 == ESTIMATE_AFTER &&
+            estimate(b, ESTIMATE_AFTER, last - b->first))
+            return FM_ENOMEM;
     }
     return FM_OK;
 }
@@ -627,36 +663,45 @@ static void *run_worker(void *arg)
     return NULL;
 }
 
-/* Concatenates the parts, in student order, into out. */
+/* Concatenates the parts, in student order, into out: the first part's
+ * arrays are extended (and so moved, not copied), the others copied after
+ * them and freed one by one. */
 static int merge_parts(worker *w, int n_workers, int32_t n_students, fm_cands *out)
 {
     int64_t total = 0;
     for (int i = 0; i < n_workers; i++)
         total += w[i].part.n_pairs;
+    fm_cands *first = &w[0].part;
+    int64_t *start = realloc(first->start, ((size_t)n_students + 1) * sizeof *start);
+    if (!start)
+        return FM_ENOMEM;
+    first->start = start;
+    int32_t *target = realloc(first->target, ((size_t)total + 1) * sizeof *target);
+    if (!target)
+        return FM_ENOMEM;
+    first->target = target;
+    int16_t *utility = realloc(first->utility, ((size_t)total + 1) * sizeof *utility);
+    if (!utility)
+        return FM_ENOMEM;
+    first->utility = utility;
+    int8_t *rank = realloc(first->rank, (size_t)total + 1);
+    if (!rank)
+        return FM_ENOMEM;
+    first->rank = rank;
+    int64_t at = first->n_pairs;
+    *out = *first;
+    memset(first, 0, sizeof *first);
     out->n_students = n_students;
     out->n_pairs = total;
-    out->start = malloc(((size_t)n_students + 1) * sizeof *out->start);
-    out->target = malloc(((size_t)total + 1) * sizeof *out->target);
-    out->utility = malloc(((size_t)total + 1) * sizeof *out->utility);
-    out->rank = malloc((size_t)total + 1);
-    if (!out->start || !out->target || !out->utility || !out->rank)
-        return FM_ENOMEM;
-    int64_t at = 0;
-    out->start[0] = 0;
-    for (int i = 0; i < n_workers; i++) {
-        const fm_cands *p = &w[i].part;
+    for (int i = 1; i < n_workers; i++) {
+        fm_cands *p = &w[i].part;
         for (int32_t k = 0; k < p->n_students; k++)
             out->start[w[i].b.first + k + 1] = at + p->start[k + 1];
-        for (int64_t k = 0; k < p->n_pairs; k++, at++) {
-            pair v = w[i].b.blocks[(size_t)k / BLOCK_PAIRS][(size_t)k % BLOCK_PAIRS];
-            out->target[at] = pair_target(v);
-            out->utility[at] = (int16_t)pair_utility(v);
-            out->rank[at] = (int8_t)pair_rank(v);
-            if ((size_t)k % BLOCK_PAIRS == BLOCK_PAIRS - 1 || k == p->n_pairs - 1) {
-                free(w[i].b.blocks[(size_t)k / BLOCK_PAIRS]); /* keeps the peak low */
-                w[i].b.blocks[(size_t)k / BLOCK_PAIRS] = NULL;
-            }
-        }
+        memcpy(out->target + at, p->target, (size_t)p->n_pairs * sizeof *p->target);
+        memcpy(out->utility + at, p->utility, (size_t)p->n_pairs * sizeof *p->utility);
+        memcpy(out->rank + at, p->rank, (size_t)p->n_pairs);
+        at += p->n_pairs;
+        fm_cands_free(p); /* keeps the peak low */
     }
     return FM_OK;
 }
@@ -672,20 +717,16 @@ int fm_cands_build(const fm_region *r, int32_t date, int mentors, int threads,
                    fm_cands *out, fm_error *err)
 {
     target_index ix = { 0 };
-    size_t nt = mentors ? r->n_mentors : r->n_placements;
     int n_workers = n_threads(r->n_students, threads), started = 0;
     worker *w = calloc((size_t)n_workers, sizeof *w);
     pthread_t *tid = calloc((size_t)n_workers, sizeof *tid);
-    double *cos_target = malloc((nt + 1) * sizeof *cos_target);
     int rc = FM_ENOMEM;
     memset(out, 0, sizeof *out);
-    if (!w || !tid || !cos_target || index_build(r, mentors, &ix) != FM_OK)
+    if (!w || !tid || index_build(r, mentors, date, &ix) != FM_OK)
         goto out;
-    for (size_t t = 0; t < nt; t++)
-        cos_target[t] = fm_geo_cos_lat(mentors ? r->mentors[t].lat : r->placements[t].lat);
     for (int i = 0; i < n_workers; i++) {
         w[i].b = (builder){ .r = r, .date = date, .mentors = mentors, .ix = &ix,
-                            .cos_target = cos_target, .out = &w[i].part,
+                            .out = &w[i].part,
                             .first = (int32_t)(r->n_students * (size_t)i / (size_t)n_workers) };
         w[i].last = (int32_t)(r->n_students * (size_t)(i + 1) / (size_t)n_workers);
     }
@@ -712,15 +753,12 @@ out:
         for (int i = 0; i < n_workers; i++) {
             fm_cands_free(&w[i].part);
             free(w[i].b.seen);
-            free(w[i].b.buf);
-            free(w[i].b.tmp);
-            for (size_t k = 0; k < w[i].b.n_blocks; k++)
-                free(w[i].b.blocks[k]);
-            free(w[i].b.blocks);
+            free(w[i].b.cand_target);
+            free(w[i].b.cand_cost);
+            free(w[i].b.sorted);
         }
     free(w);
     free(tid);
-    free(cos_target);
     index_free(&ix);
     if (rc != FM_OK) {
         fm_cands_free(out);

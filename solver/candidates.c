@@ -37,7 +37,9 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 
 #include "cand_rules.h"
@@ -343,9 +345,8 @@ typedef struct builder {
     uint8_t *cand_cost;
     size_t n_cand;
     int32_t *sorted;         /* sorting space for them */
-    int32_t first;           /* first student of this builder's range */
     int32_t *seen;           /* mentors, per target: last student that saw it, +1 */
-    fm_cands *out;           /* this range's lists, start[] relative to first */
+    fm_cands *out;           /* this chunk's lists, start[] relative to its first */
     size_t cap;              /* room in out's pair arrays */
 } builder;
 
@@ -491,10 +492,27 @@ static void scan_grid(builder *b, const sector_file *f)
     }
 }
 
-/* Makes room for cap pairs in this range's arrays. */
-static int reserve(builder *b, size_t cap)
+/* Asks the kernel for 2 MiB pages in the whole 2 MiB stretches of
+ * [p, p + bytes): the pair arrays are hundreds of MiB written once in
+ * sequence, and one fault per 4 KiB page costs more than listing the pairs
+ * in them.  Only a hint: where it is refused or unknown nothing changes. */
+static void advise_huge(void *p, size_t bytes)
 {
-    fm_cands *c = b->out;
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)1 << 21;
+    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t e = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (e > a)
+        (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
+/* Gives c's pair arrays room for cap pairs (c->n_pairs of them kept). */
+static int reserve(fm_cands *c, size_t cap, int huge)
+{
     int32_t *t = realloc(c->target, cap * sizeof *t);
     if (!t)
         return FM_ENOMEM;
@@ -507,32 +525,26 @@ static int reserve(builder *b, size_t cap)
     if (!k)
         return FM_ENOMEM;
     c->rank = k;
-    b->cap = cap;
+    if (huge) {
+        advise_huge(t, cap * sizeof *t);
+        advise_huge(u, cap * sizeof *u);
+        advise_huge(k, cap);
+    }
     return FM_OK;
 }
 
-/* Room for need pairs: doubling, or once ESTIMATE_AFTER students are
- * listed, what their rate predicts for the whole range plus a quarter, so
- * that the arrays are rarely moved (and then by remapping: they are large).
- * Capacity never written costs address space, not memory. */
-#define ESTIMATE_AFTER 1024
+/* Room for need pairs in the builder's chunk arrays: doubling. */
 static int grow(builder *b, size_t need)
 {
     if (need <= b->cap)
         return FM_OK;
-    size_t cap = b->cap ? 2 * b->cap : (size_t)1 << 16;
+    size_t cap = b->cap ? 2 * b->cap : (size_t)1 << 14;
     while (cap < need)
         cap *= 2;
-    return reserve(b, cap);
-}
-
-static int estimate(builder *b, int32_t done, int32_t total)
-{
-    double rate = (double)b->out->n_pairs / (double)done;
-    double want = rate * (double)total * 1.25 + 65536.0;
-    if (want <= (double)b->cap || want > 1e12)
-        return FM_OK;
-    return reserve(b, (size_t)want);
+    if (reserve(b->out, cap, 0))
+        return FM_ENOMEM;
+    b->cap = cap;
+    return FM_OK;
 }
 
 /* Appends the sector's pairs to out in the documented order: cost
@@ -607,22 +619,15 @@ static void start_student(builder *b, int32_t student)
     b->n_weeks = s->n_weeks;
 }
 
-/* Lists the pairs of students [b->first, last) into b->out, whose start[]
- * is relative to b->first. */
-static int build_range(builder *b, int32_t last)
+/* Lists the pairs of students [first, last) into b->out, whose start[]
+ * is relative to first. */
+static int build_chunk(builder *b, int32_t first, int32_t last)
 {
     const fm_region *r = b->r;
-    size_t nt = b->mentors ? r->n_mentors : r->n_placements;
     fm_cands *out = b->out;
-    out->n_students = last - b->first;
-    out->start = calloc((size_t)out->n_students + 1, sizeof *out->start);
-    b->seen = calloc(nt + 1, sizeof *b->seen);
-    b->cand_target = malloc((nt + 1) * sizeof *b->cand_target);
-    b->cand_cost = malloc(nt + 1);
-    b->sorted = malloc((nt + 1) * sizeof *b->sorted);
-    if (!out->start || !b->seen || !b->cand_target || !b->cand_cost || !b->sorted)
-        return FM_ENOMEM;
-    for (int32_t student = b->first; student < last; student++) {
+    out->n_students = last - first;
+    out->n_pairs = 0;
+    for (int32_t student = first; student < last; student++) {
         const fm_student *s = &r->students[student];
         if (b->mentors ? s->wants_mentor : s->wants_placement) {
             start_student(b, student);
@@ -641,73 +646,112 @@ static int build_range(builder *b, int32_t last)
                     return FM_ENOMEM;
             }
         }
-        out->start[student - b->first + 1] = out->n_pairs;
-        if (student - b->first + 1 == ESTIMATE_AFTER &&
-            estimate(b, ESTIMATE_AFTER, last - b->first))
-            return FM_ENOMEM;
+        out->start[student - first + 1] = out->n_pairs;
     }
     return FM_OK;
 }
 
+/* Students are listed in chunks of CHUNK, claimed in order by the threads
+ * and appended to the result strictly in order, so the result does not
+ * depend on the number of threads. */
+#define CHUNK 256
+
+typedef struct listing {
+    fm_cands *out;           /* the result, grown as chunks are appended */
+    size_t cap;              /* room in its pair arrays */
+    int32_t n_students, n_chunks;
+    atomic_int next;         /* next chunk to claim */
+    pthread_mutex_t lock;    /* guards what follows, and out */
+    pthread_cond_t turn;
+    int32_t appended;        /* chunks appended so far */
+    int rc;                  /* first failure */
+} listing;
+
 typedef struct worker {
     builder b;
-    fm_cands part;
-    int32_t last;
-    int rc;
+    fm_cands part;           /* one chunk's lists */
+    listing *l;
 } worker;
+
+/* Appends chunk j (in w->part) to the result; under l->lock.  The first
+ * chunk's rate of pairs per student sets the capacity for all (plus a
+ * quarter: capacity never written costs address space, not memory), so
+ * the arrays are seldom moved, and then by remapping, not copying. */
+static int append_chunk(listing *l, const fm_cands *part, int32_t j)
+{
+    fm_cands *out = l->out;
+    size_t need = (size_t)out->n_pairs + (size_t)part->n_pairs + 1;
+    if (need > l->cap) {
+        double rate = (double)(out->n_pairs + part->n_pairs) / (double)((j + 1) * CHUNK);
+        double want = rate * (double)l->n_students * 1.25 + 65536.0;
+        size_t cap = 2 * l->cap;
+        if (want > (double)cap && want < 1e12)
+            cap = (size_t)want;
+        if (cap < need)
+            cap = need;
+        if (reserve(out, cap, 1))
+            return FM_ENOMEM;
+        l->cap = cap;
+    }
+    int64_t at = out->n_pairs;
+    for (int32_t k = 0; k < part->n_students; k++)
+        out->start[(int64_t)j * CHUNK + k + 1] = at + part->start[k + 1];
+    memcpy(out->target + at, part->target, (size_t)part->n_pairs * sizeof *part->target);
+    memcpy(out->utility + at, part->utility, (size_t)part->n_pairs * sizeof *part->utility);
+    memcpy(out->rank + at, part->rank, (size_t)part->n_pairs);
+    out->n_pairs += part->n_pairs;
+    return FM_OK;
+}
 
 static void *run_worker(void *arg)
 {
     worker *w = arg;
-    w->rc = build_range(&w->b, w->last);
+    listing *l = w->l;
+    for (;;) {
+        int32_t j = atomic_fetch_add(&l->next, 1);
+        if (j >= l->n_chunks)
+            break;
+        int32_t first = j * CHUNK;
+        int32_t last = l->n_students - first < CHUNK ? l->n_students : first + CHUNK;
+        int rc = build_chunk(&w->b, first, last);
+        pthread_mutex_lock(&l->lock);
+        while (l->appended != j && !l->rc)
+            pthread_cond_wait(&l->turn, &l->lock);
+        if (!rc && !l->rc)
+            rc = append_chunk(l, &w->part, j);
+        if (rc && !l->rc)
+            l->rc = rc;
+        l->appended = j + 1;
+        pthread_cond_broadcast(&l->turn);
+        int stop = l->rc != 0;
+        pthread_mutex_unlock(&l->lock);
+        if (stop)
+            break;
+    }
     return NULL;
 }
 
-/* Concatenates the parts, in student order, into out: the first part's
- * arrays are extended (and so moved, not copied), the others copied after
- * them and freed one by one. */
-static int merge_parts(worker *w, int n_workers, int32_t n_students, fm_cands *out)
+static int worker_init(worker *w, size_t nt)
 {
-    int64_t total = 0;
-    for (int i = 0; i < n_workers; i++)
-        total += w[i].part.n_pairs;
-    fm_cands *first = &w[0].part;
-    int64_t *start = realloc(first->start, ((size_t)n_students + 1) * sizeof *start);
-    if (!start)
-        return FM_ENOMEM;
-    first->start = start;
-    int32_t *target = realloc(first->target, ((size_t)total + 1) * sizeof *target);
-    if (!target)
-        return FM_ENOMEM;
-    first->target = target;
-    int16_t *utility = realloc(first->utility, ((size_t)total + 1) * sizeof *utility);
-    if (!utility)
-        return FM_ENOMEM;
-    first->utility = utility;
-    int8_t *rank = realloc(first->rank, (size_t)total + 1);
-    if (!rank)
-        return FM_ENOMEM;
-    first->rank = rank;
-    int64_t at = first->n_pairs;
-    *out = *first;
-    memset(first, 0, sizeof *first);
-    out->n_students = n_students;
-    out->n_pairs = total;
-    for (int i = 1; i < n_workers; i++) {
-        fm_cands *p = &w[i].part;
-        for (int32_t k = 0; k < p->n_students; k++)
-            out->start[w[i].b.first + k + 1] = at + p->start[k + 1];
-        memcpy(out->target + at, p->target, (size_t)p->n_pairs * sizeof *p->target);
-        memcpy(out->utility + at, p->utility, (size_t)p->n_pairs * sizeof *p->utility);
-        memcpy(out->rank + at, p->rank, (size_t)p->n_pairs);
-        at += p->n_pairs;
-        fm_cands_free(p); /* keeps the peak low */
-    }
-    return FM_OK;
+    w->part.start = calloc(CHUNK + 1, sizeof *w->part.start);
+    w->b.seen = calloc(nt + 1, sizeof *w->b.seen);
+    w->b.cand_target = malloc((nt + 1) * sizeof *w->b.cand_target);
+    w->b.cand_cost = malloc(nt + 1);
+    w->b.sorted = malloc((nt + 1) * sizeof *w->b.sorted);
+    return w->part.start && w->b.seen && w->b.cand_target && w->b.cand_cost && w->b.sorted
+               ? FM_OK : FM_ENOMEM;
 }
 
-/* Threads: up to the online CPUs (at most 8), one student range each, so
- * the result does not depend on how many ran. */
+static void worker_free(worker *w)
+{
+    fm_cands_free(&w->part);
+    free(w->b.seen);
+    free(w->b.cand_target);
+    free(w->b.cand_cost);
+    free(w->b.sorted);
+}
+
+/* Threads: up to the online CPUs (at most 8). */
 static int n_threads(size_t n_students, int wanted)
 {
     return n_students < 2000 ? 1 : fm_parallel_threads(wanted);
@@ -717,46 +761,52 @@ int fm_cands_build(const fm_region *r, int32_t date, int mentors, int threads,
                    fm_cands *out, fm_error *err)
 {
     target_index ix = { 0 };
+    size_t nt = mentors ? r->n_mentors : r->n_placements;
     int n_workers = n_threads(r->n_students, threads), started = 0;
     worker *w = calloc((size_t)n_workers, sizeof *w);
     pthread_t *tid = calloc((size_t)n_workers, sizeof *tid);
-    int rc = FM_ENOMEM;
+    listing l = { .out = out, .n_students = (int32_t)r->n_students,
+                  .n_chunks = (int32_t)((r->n_students + CHUNK - 1) / CHUNK) };
+    int rc = FM_ENOMEM, sync = 0;
     memset(out, 0, sizeof *out);
+    atomic_init(&l.next, 0);
     if (!w || !tid || index_build(r, mentors, date, &ix) != FM_OK)
         goto out;
+    if (!(out->start = calloc(r->n_students + 1, sizeof *out->start)))
+        goto out;
+    out->n_students = (int32_t)r->n_students;
     for (int i = 0; i < n_workers; i++) {
         w[i].b = (builder){ .r = r, .date = date, .mentors = mentors, .ix = &ix,
-                            .out = &w[i].part,
-                            .first = (int32_t)(r->n_students * (size_t)i / (size_t)n_workers) };
-        w[i].last = (int32_t)(r->n_students * (size_t)(i + 1) / (size_t)n_workers);
+                            .out = &w[i].part };
+        w[i].l = &l;
+        if (worker_init(&w[i], nt))
+            goto out;
     }
+    if (pthread_mutex_init(&l.lock, NULL) != 0)
+        goto out;
+    if (pthread_cond_init(&l.turn, NULL) != 0) {
+        pthread_mutex_destroy(&l.lock);
+        goto out;
+    }
+    sync = 1;
     for (int i = 1; i < n_workers; i++) {
         if (pthread_create(&tid[i], NULL, run_worker, &w[i]) != 0)
-            break;
+            break; /* the others do its share */
         started = i;
     }
     run_worker(&w[0]);
-    for (int i = 1; i < n_workers; i++) {
-        if (i <= started)
-            pthread_join(tid[i], NULL);
-        else
-            run_worker(&w[i]); /* a thread could not start: do its share here */
-    }
-    rc = FM_OK;
-    for (int i = 0; i < n_workers; i++)
-        if (w[i].rc)
-            rc = w[i].rc;
-    if (rc == FM_OK)
-        rc = merge_parts(w, n_workers, (int32_t)r->n_students, out);
+    for (int i = 1; i <= started; i++)
+        pthread_join(tid[i], NULL);
+    /* Exact size (shrinking a large block keeps it in place). */
+    rc = l.rc ? l.rc : reserve(out, (size_t)out->n_pairs + 1, 0);
 out:
+    if (sync) {
+        pthread_cond_destroy(&l.turn);
+        pthread_mutex_destroy(&l.lock);
+    }
     if (w)
-        for (int i = 0; i < n_workers; i++) {
-            fm_cands_free(&w[i].part);
-            free(w[i].b.seen);
-            free(w[i].b.cand_target);
-            free(w[i].b.cand_cost);
-            free(w[i].b.sorted);
-        }
+        for (int i = 0; i < n_workers; i++)
+            worker_free(&w[i]);
     free(w);
     free(tid);
     index_free(&ix);

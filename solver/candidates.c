@@ -344,7 +344,8 @@ typedef struct builder {
     int32_t *cand_target;
     uint8_t *cand_cost;
     size_t n_cand;
-    int32_t *sorted;         /* sorting space for them */
+    size_t n_cost[MAX_COST + 1]; /* how many of them at each cost */
+    int cost_lo, cost_hi;    /* the range of their costs (lo > hi: none) */
     int32_t *seen;           /* mentors, per target: last student that saw it, +1 */
     fm_cands *out;           /* this chunk's lists, start[] relative to its first */
     size_t cap;              /* room in out's pair arrays */
@@ -360,11 +361,15 @@ static int week_ok(const builder *b, int32_t week)
     return 0;
 }
 
+/* Notes a pair of the sector being read, counting it under its cost. */
 static void take(builder *b, int32_t target, int cost)
 {
     b->cand_target[b->n_cand] = target;
     b->cand_cost[b->n_cand] = (uint8_t)cost;
     b->n_cand++;
+    b->n_cost[cost]++;
+    b->cost_lo = cost < b->cost_lo ? cost : b->cost_lo;
+    b->cost_hi = cost > b->cost_hi ? cost : b->cost_hi;
 }
 
 /* A remote target: every rule but distance, which counts a fixed km.  A
@@ -548,8 +553,8 @@ static int grow(builder *b, size_t need)
 }
 
 /* Appends the sector's pairs to out in the documented order: cost
- * ascending (utility descending), then target ascending.  They are sorted
- * in the builder's small sorting space, then copied out in sequence. */
+ * ascending (utility descending), then target ascending: a counting sort
+ * by cost, then an insertion sort of each (small) cost group by target. */
 static int emit_sector(builder *b)
 {
     fm_cands *c = b->out;
@@ -558,47 +563,37 @@ static int emit_sector(builder *b)
         return FM_OK;
     if (grow(b, at + n))
         return FM_ENOMEM;
-    size_t end[MAX_COST + 1];
-    int lo = MAX_COST, hi = 0;
-    for (size_t i = 0; i < n; i++) {
-        int d = b->cand_cost[i];
-        lo = d < lo ? d : lo;
-        hi = d > hi ? d : hi;
-    }
-    memset(end + lo, 0, (size_t)(hi - lo + 1) * sizeof *end);
-    for (size_t i = 0; i < n; i++)
-        end[b->cand_cost[i]]++;
-    size_t sum = 0;
+    size_t *end = b->n_cost; /* counts, then where each group ends */
+    size_t sum = at;
+    int lo = b->cost_lo, hi = b->cost_hi;
     for (int d = lo; d <= hi; d++) {
-        size_t k = end[d];
-        end[d] = sum;
-        sum += k;
+        sum += end[d];
+        end[d] = sum - end[d];
     }
-    int32_t *sorted = b->sorted;
+    int32_t *target = c->target;
     for (size_t i = 0; i < n; i++)
-        sorted[end[b->cand_cost[i]]++] = b->cand_target[i];
-    /* end[d] is now the end of cost d's group: sort each group by target
-     * (groups are small) and write its utility. */
+        target[end[b->cand_cost[i]]++] = b->cand_target[i];
     int base = 100 * (6 - b->rank);
-    int16_t *util = c->utility + at;
-    size_t from = 0;
+    size_t from = at;
     for (int d = lo; d <= hi; d++) {
         size_t to = end[d];
         for (size_t i = from + 1; i < to; i++) {
-            int32_t v = sorted[i];
+            int32_t v = target[i];
             size_t k = i;
-            while (k > from && sorted[k - 1] > v) {
-                sorted[k] = sorted[k - 1];
+            while (k > from && target[k - 1] > v) {
+                target[k] = target[k - 1];
                 k--;
             }
-            sorted[k] = v;
+            target[k] = v;
         }
         for (size_t i = from; i < to; i++)
-            util[i] = (int16_t)(base - d);
+            c->utility[i] = (int16_t)(base - d);
         from = to;
     }
-    memcpy(c->target + at, sorted, n * sizeof *sorted);
     memset(c->rank + at, b->rank, n);
+    memset(end + lo, 0, (size_t)(hi - lo + 1) * sizeof *end);
+    b->cost_lo = MAX_COST;
+    b->cost_hi = 0;
     c->n_pairs += (int64_t)n;
     b->n_cand = 0;
     return FM_OK;
@@ -737,8 +732,8 @@ static int worker_init(worker *w, size_t nt)
     w->b.seen = calloc(nt + 1, sizeof *w->b.seen);
     w->b.cand_target = malloc((nt + 1) * sizeof *w->b.cand_target);
     w->b.cand_cost = malloc(nt + 1);
-    w->b.sorted = malloc((nt + 1) * sizeof *w->b.sorted);
-    return w->part.start && w->b.seen && w->b.cand_target && w->b.cand_cost && w->b.sorted
+    w->b.cost_lo = MAX_COST;
+    return w->part.start && w->b.seen && w->b.cand_target && w->b.cand_cost
                ? FM_OK : FM_ENOMEM;
 }
 
@@ -748,7 +743,6 @@ static void worker_free(worker *w)
     free(w->b.seen);
     free(w->b.cand_target);
     free(w->b.cand_cost);
-    free(w->b.sorted);
 }
 
 /* Threads: up to the online CPUs (at most 8). */

@@ -2,7 +2,9 @@
  * test_candidates.c - the bucketed candidate search finds exactly the pairs
  * that checking every (student, target) pair finds, in the documented order,
  * including near the poles, across the antimeridian and with radii larger
- * than the grid.
+ * than the grid; at the edges of the squared-chord bands that let the
+ * listing skip the exact haversine; with any number of threads; and with
+ * every allocation made to fail in turn (FM_ENOMEM, nothing leaked).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_faults.h"
 #include "candidates.h"
 #include "geo.h"
 #include "region.h"
@@ -228,12 +231,13 @@ static void whole_kilometre_boundaries(void **state)
     int32_t emp = fm_region_intern_employer(&r, "EMP1");
     int32_t sch = fm_region_intern_school(&r, "SCH1");
     char buf[64];
-    const double hair[3] = { 0.0, 1e-10, -1e-10 };
+    /* a hair either side, and either side of the listing's +-1e-7 km bands */
+    const double hair[9] = { 0.0, 1e-10, -1e-10, 9e-8, -9e-8, 1.1e-7, -1.1e-7, 3e-7, -3e-7 };
     for (int i = 0; i < 12; i++) {
         double lat0, lon0;
         place_in(a, &lat0, &lon0);
         for (int km = 0; km <= 25; km++)
-            for (int h = 0; h < 3; h++) {
+            for (int h = 0; h < 9; h++) {
                 fm_placement p = { 0 };
                 snprintf(buf, sizeof buf, "P%d_%d_%d", i, km, h);
                 p.ref = buf;
@@ -254,15 +258,180 @@ static void whole_kilometre_boundaries(void **state)
         s.birth_date = 20100101;
         s.lat = lat0;
         s.lon = lon0;
-        /* limit exactly at the distance of one of the placements */
+        /* limit exactly at the distance of one of the placements, or at a
+         * band's edge away from it */
         s.max_travel_km = fm_geo_distance_km(lat0, lon0,
-                                             lat0 + (5 + i) / FM_EARTH_RADIUS_KM * (180.0 / M_PI), lon0);
+                                             lat0 + (5 + i) / FM_EARTH_RADIUS_KM * (180.0 / M_PI), lon0) +
+                          hair[i % 9];
         s.wants_placement = 1;
         s.n_sectors = 1;
         s.sectors[0] = 0;
         assert_true(fm_region_add_student(&r, &s) >= 0);
     }
     compare_with_all_pairs(&r, 0);
+    fm_region_free(&r);
+}
+
+/* Mentors at whole kilometres (and either side of the bands) from each
+ * student, whose own travel limit, not the student's, is exactly such a
+ * distance: the smaller limit decides, through the mentor's band. */
+static void mentor_limits_at_boundaries(void **state)
+{
+    (void)state;
+    rng_state = 77;
+    fm_region r;
+    area a = { 48.8, 2.3, 0.5, 30.0 };
+    make_region(&r, a, 0, 0, 0, 2);
+    int32_t sch = fm_region_intern_school(&r, "SCH1");
+    int32_t secs[2] = { 0, 1 };
+    int32_t off = fm_region_add_ints(&r, secs, 2);
+    const double hair[7] = { 0.0, 1e-10, -1e-10, 9e-8, -9e-8, 1.1e-7, -1.1e-7 };
+    char buf[64];
+    for (int i = 0; i < 8; i++) {
+        double lat0, lon0;
+        place_in(a, &lat0, &lon0);
+        for (int km = 0; km <= 12; km++)
+            for (int h = 0; h < 7; h++) {
+                fm_mentor m = { 0 };
+                snprintf(buf, sizeof buf, "M%d_%d_%d", i, km, h);
+                m.ref = buf;
+                m.organisation = "";
+                m.sectors_off = off;
+                m.n_sectors = 1 + (h & 1); /* some filed under both sectors */
+                m.capacity = 1;
+                m.has_location = 1;
+                m.lat = lat0 + (km + hair[h]) / FM_EARTH_RADIUS_KM * (180.0 / M_PI);
+                m.lon = lon0;
+                m.max_travel_km = fm_geo_distance_km(lat0, lon0, m.lat, m.lon) + hair[(h + i) % 7];
+                m.dbs_valid_until = 20280101;
+                assert_true(fm_region_add_mentor(&r, &m) >= 0);
+            }
+        fm_student s = { 0 };
+        snprintf(buf, sizeof buf, "S%d", i);
+        s.ref = buf;
+        s.school = sch;
+        s.birth_date = 20080101;
+        s.lat = lat0;
+        s.lon = lon0;
+        s.max_travel_km = i % 2 ? 1000.0 : 7.0 + hair[i % 7];
+        s.wants_mentor = 1;
+        s.n_sectors = 2;
+        s.sectors[0] = 1;
+        s.sectors[1] = 0;
+        assert_true(fm_region_add_student(&r, &s) >= 0);
+    }
+    compare_with_all_pairs(&r, 1);
+    fm_region_free(&r);
+}
+
+/* Radii around 1000 km, where the listing stops using its bands and the
+ * exact rule decides every pair, with costs far beyond the 99 counted. */
+static void radii_around_a_thousand_km(void **state)
+{
+    (void)state;
+    area a = { 45.0, 10.0, 8.0, 2000.0 };
+    for (uint64_t seed = 50; seed <= 51; seed++)
+        run_area(a, seed);
+}
+
+/* Dense: few sectors, many virtual placements and online mentors, so the
+ * cost groups are large (the remote ones at 50 and 25 km mixed with
+ * in-person ones at that distance) and the sort within them is exercised. */
+static void dense_groups(void **state)
+{
+    (void)state;
+    rng_state = 60;
+    fm_region r;
+    area a = { 52.2, 0.12, 0.15, 40.0 };
+    make_region(&r, a, 150, 900, 200, 2);
+    for (size_t i = 0; i < r.n_placements; i += 3) {
+        r.placements[i].is_virtual = 1;
+        r.placements[i].has_location = 0;
+    }
+    for (size_t i = 0; i < r.n_mentors; i += 3)
+        r.mentors[i].online = 1;
+    compare_with_all_pairs(&r, 0);
+    compare_with_all_pairs(&r, 1);
+    fm_region_free(&r);
+}
+
+static void assert_same_cands(const fm_cands *a, const fm_cands *b)
+{
+    assert_int_equal(a->n_students, b->n_students);
+    assert_int_equal(a->n_pairs, b->n_pairs);
+    assert_memory_equal(a->start, b->start, ((size_t)a->n_students + 1) * sizeof *a->start);
+    assert_memory_equal(a->target, b->target, (size_t)a->n_pairs * sizeof *a->target);
+    assert_memory_equal(a->utility, b->utility, (size_t)a->n_pairs * sizeof *a->utility);
+    assert_memory_equal(a->rank, b->rank, (size_t)a->n_pairs);
+}
+
+/* The same lists, byte for byte, whatever the number of threads (chunks
+ * are appended in student order). */
+static void any_number_of_threads(void **state)
+{
+    (void)state;
+    rng_state = 41;
+    fm_region r;
+    area a = { 52.2, 0.12, 0.3, 40.0 };
+    make_region(&r, a, 3000, 120, 40, 6);
+    for (int mentors = 0; mentors <= 1; mentors++) {
+        fm_cands one;
+        fm_error err;
+        fm_error_clear(&err);
+        assert_int_equal(fm_cands_build(&r, DATE, mentors, 1, &one, &err), FM_OK);
+        assert_true(one.n_pairs > 0);
+        const int threads[3] = { 2, 3, 8 };
+        for (int k = 0; k < 3; k++) {
+            fm_cands c;
+            assert_int_equal(fm_cands_build(&r, DATE, mentors, threads[k], &c, &err), FM_OK);
+            assert_same_cands(&one, &c);
+            fm_cands_free(&c);
+        }
+        fm_cands_free(&one);
+    }
+    fm_region_free(&r);
+}
+
+/* Each allocation of a listing made to fail in turn, on one thread and on
+ * three: FM_ENOMEM with an empty result and nothing leaked, or the same
+ * lists as without faults (once no allocation is left to fail, or when
+ * the failure only kept a thread from starting: the others do its share). */
+static void allocation_failures(void **state)
+{
+    (void)state;
+    rng_state = 42;
+    fm_region r;
+    area a = { 52.2, 0.12, 0.3, 40.0 };
+    make_region(&r, a, 2600, 60, 30, 4);
+    for (int mentors = 0; mentors <= 1; mentors++)
+        for (int threads = 1; threads <= 3; threads += 2) {
+            fm_cands ref;
+            fm_error err;
+            fm_error_clear(&err);
+            assert_int_equal(fm_cands_build(&r, DATE, mentors, threads, &ref, &err), FM_OK);
+            for (long n = 1;; n++) {
+                long live0 = fault_live;
+                fm_cands c;
+                fault_arm(n);
+                int rc = fm_cands_build(&r, DATE, mentors, threads, &c, &err);
+                int did_fail = fault_failed;
+                fault_arm(0);
+                if (rc != FM_OK) {
+                    assert_true(did_fail);
+                    assert_int_equal(rc, FM_ENOMEM);
+                    assert_null(c.start);
+                    assert_null(c.target);
+                    assert_int_equal(c.n_pairs, 0);
+                } else {
+                    assert_same_cands(&ref, &c);
+                    fm_cands_free(&c);
+                }
+                assert_int_equal(fault_live, live0);
+                if (!did_fail)
+                    break;
+            }
+            fm_cands_free(&ref);
+        }
     fm_region_free(&r);
 }
 
@@ -302,6 +471,11 @@ int main(void)
         cmocka_unit_test(many_students_on_threads),
         cmocka_unit_test(rank_is_first_listing),
         cmocka_unit_test(whole_kilometre_boundaries),
+        cmocka_unit_test(mentor_limits_at_boundaries),
+        cmocka_unit_test(radii_around_a_thousand_km),
+        cmocka_unit_test(dense_groups),
+        cmocka_unit_test(any_number_of_threads),
+        cmocka_unit_test(allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

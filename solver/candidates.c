@@ -658,7 +658,8 @@ typedef struct listing {
     atomic_int next;         /* next chunk to claim */
     pthread_mutex_t lock;    /* guards what follows, and out */
     pthread_cond_t turn;
-    int32_t appended;        /* chunks appended so far */
+    int32_t placed;          /* chunks given their place in out so far */
+    int copying;             /* chunks being copied into out now */
     int rc;                  /* first failure */
 } listing;
 
@@ -668,11 +669,13 @@ typedef struct worker {
     listing *l;
 } worker;
 
-/* Appends chunk j (in w->part) to the result; under l->lock.  The first
- * chunk's rate of pairs per student sets the capacity for all (plus a
- * quarter: capacity never written costs address space, not memory), so
- * the arrays are seldom moved, and then by remapping, not copying. */
-static int append_chunk(listing *l, const fm_cands *part, int32_t j)
+/* Gives chunk j (in part) its place in the result, under l->lock and in
+ * chunk order: sets its students' offsets and *at, where its pairs go.
+ * The first chunk's rate of pairs per student sets the capacity for all
+ * (plus a quarter: capacity never written costs address space, not
+ * memory), so the arrays are seldom moved, and then by remapping, not
+ * copying, and only once no chunk is being copied into them. */
+static int place_chunk(listing *l, const fm_cands *part, int32_t j, int64_t *at)
 {
     fm_cands *out = l->out;
     size_t need = (size_t)out->n_pairs + (size_t)part->n_pairs + 1;
@@ -684,39 +687,55 @@ static int append_chunk(listing *l, const fm_cands *part, int32_t j)
             cap = (size_t)want;
         if (cap < need)
             cap = need;
+        while (l->copying)
+            pthread_cond_wait(&l->turn, &l->lock);
         if (reserve(out, cap, 1))
             return FM_ENOMEM;
         l->cap = cap;
     }
-    int64_t at = out->n_pairs;
+    *at = out->n_pairs;
     for (int32_t k = 0; k < part->n_students; k++)
-        out->start[(int64_t)j * CHUNK + k + 1] = at + part->start[k + 1];
-    memcpy(out->target + at, part->target, (size_t)part->n_pairs * sizeof *part->target);
-    memcpy(out->utility + at, part->utility, (size_t)part->n_pairs * sizeof *part->utility);
-    memcpy(out->rank + at, part->rank, (size_t)part->n_pairs);
+        out->start[(int64_t)j * CHUNK + k + 1] = *at + part->start[k + 1];
     out->n_pairs += part->n_pairs;
     return FM_OK;
 }
 
+/* Lists chunks until none is left or one failed: each is built, placed in
+ * turn, then copied into its place while the next is placed. */
 static void *run_worker(void *arg)
 {
     worker *w = arg;
     listing *l = w->l;
+    const fm_cands *part = &w->part;
+    fm_cands *out = l->out;
     for (;;) {
         int32_t j = atomic_fetch_add(&l->next, 1);
         if (j >= l->n_chunks)
             break;
         int32_t first = j * CHUNK;
         int32_t last = l->n_students - first < CHUNK ? l->n_students : first + CHUNK;
+        int64_t at = 0;
         int rc = build_chunk(&w->b, first, last);
         pthread_mutex_lock(&l->lock);
-        while (l->appended != j && !l->rc)
+        while (l->placed != j && !l->rc)
             pthread_cond_wait(&l->turn, &l->lock);
         if (!rc && !l->rc)
-            rc = append_chunk(l, &w->part, j);
+            rc = place_chunk(l, part, j, &at);
         if (rc && !l->rc)
             l->rc = rc;
-        l->appended = j + 1;
+        int copy = !l->rc;
+        l->copying += copy;
+        l->placed = j + 1;
+        pthread_cond_broadcast(&l->turn);
+        pthread_mutex_unlock(&l->lock);
+        if (copy) {
+            size_t n = (size_t)part->n_pairs;
+            memcpy(out->target + at, part->target, n * sizeof *part->target);
+            memcpy(out->utility + at, part->utility, n * sizeof *part->utility);
+            memcpy(out->rank + at, part->rank, n);
+        }
+        pthread_mutex_lock(&l->lock);
+        l->copying -= copy;
         pthread_cond_broadcast(&l->turn);
         int stop = l->rc != 0;
         pthread_mutex_unlock(&l->lock);

@@ -13,8 +13,10 @@
  * candidates come first.  Students who did not ask have no pairs.
  *
  * Failure: FM_ENOMEM (out is left empty).  Memory: 7 bytes per pair plus
- * 8 bytes per student; while listing, 8 more per pair (packed blocks, freed
- * as they are unpacked, so the peak is at most 15 bytes per pair).
+ * 8 bytes per student; while listing, each thread also holds one chunk of
+ * 256 students' pairs, and the pair arrays are reserved a quarter larger
+ * than the first chunk's rate predicts (address space, not memory, unless
+ * written) and trimmed at the end.
  */
 #ifndef FM_CANDIDATES_H
 #define FM_CANDIDATES_H
@@ -34,7 +36,7 @@ typedef struct fm_cands {
 } fm_cands;
 
 /* threads: how many threads list the pairs; 0 = one per online CPU (at
- * most 8).  The result does not depend on it. */
+ * most 8).  The result does not depend on it, byte for byte. */
 int fm_cands_build(const fm_region *r, int32_t date, int mentors, int threads,
                    fm_cands *out, fm_error *err);
 /* fm_cands_build with threads = 0, for placements and for mentors. */

@@ -372,18 +372,22 @@ static void take(builder *b, int32_t target, int cost)
     b->cost_hi = cost > b->cost_hi ? cost : b->cost_hi;
 }
 
-/* A remote target: every rule but distance, which counts a fixed km.  A
- * mentor may be filed under several of the student's sectors: it is read
- * once, at the first, which is its best rank. */
+/* A mentor may be filed under several of the student's sectors: it is
+ * read once, at the first, which is its best rank.  Then safeguarding. */
+static int mentor_ok(builder *b, const filed *f)
+{
+    if (b->seen[f->target] == b->student + 1)
+        return 0;
+    b->seen[f->target] = b->student + 1;
+    return !(b->minor && !f->dbs_ok);
+}
+
+/* A remote target: every rule but distance, which counts a fixed km. */
 static void consider_remote(builder *b, const filed *f)
 {
     if (b->mentors) {
-        if (b->seen[f->target] == b->student + 1)
-            return;
-        b->seen[f->target] = b->student + 1;
-        if (b->minor && !f->dbs_ok)
-            return;
-        take(b, f->target, FM_ONLINE_MENTOR_KM);
+        if (mentor_ok(b, f))
+            take(b, f->target, FM_ONLINE_MENTOR_KM);
     } else {
         if (b->age < f->min_age || !week_ok(b, f->week))
             return;
@@ -397,10 +401,7 @@ static void consider_local(builder *b, const filed *f, double chord2)
     const limit_band *lb = &b->band;
     double limit = b->s->max_travel_km, lat, lon;
     if (b->mentors) {
-        if (b->seen[f->target] == b->student + 1)
-            return;
-        b->seen[f->target] = b->student + 1;
-        if (b->minor && !f->dbs_ok)
+        if (!mentor_ok(b, f))
             return;
         const fm_mentor *m = &b->r->mentors[f->target];
         if (!(limit < m->max_travel_km)) {
@@ -728,7 +729,7 @@ static void *run_worker(void *arg)
         l->placed = j + 1;
         pthread_cond_broadcast(&l->turn);
         pthread_mutex_unlock(&l->lock);
-        if (copy) {
+        if (copy && part->n_pairs > 0) {
             size_t n = (size_t)part->n_pairs;
             memcpy(out->target + at, part->target, n * sizeof *part->target);
             memcpy(out->utility + at, part->utility, n * sizeof *part->utility);

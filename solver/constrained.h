@@ -16,7 +16,7 @@
  *
  * Each level is exact but needs only a small part of the pairs:
  *   - column generation: the LP relaxation starts from every pupil's plain
- *     pair and best few pairs; all other pairs are priced with the row
+ *     pair and best pair; all other pairs are priced with the row
  *     duals and those with a positive reduced cost are added, until none
  *     is: the LP value z is then a bound over all pairs;
  *   - lazy rows: the employer-spread and stable-tiers rows are added only

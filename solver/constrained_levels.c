@@ -25,7 +25,11 @@
 #include "constrained_model.h"
 
 #define EPS 1e-6
-#define INITIAL_PAIRS_PER_STUDENT 2
+/* One pair per pupil (its best, besides its plain pair) to start: fewer
+ * columns make every simplex pass cheaper, and pricing adds what the LP
+ * needs.  Measured at 10k pupils against 2: level 2's LP under a spread
+ * 0.68-0.70x the LP CPU, a whole 30 % floor round 0.63-0.66x, same results. */
+#define INITIAL_PAIRS_PER_STUDENT 1
 #define PRICED_PER_STUDENT 2
 #define LAZY_ROWS_PER_ROUND 5000
 
@@ -444,7 +448,7 @@ static int run(void *arg)
     int rc = fm_cmodel_init(&c->m, cs, c->in->params->constraints.test_glpk_fault);
     if (rc)
         return fm_error_set(c->err, rc, "out of memory building the %s model", side_name(c));
-    /* Start: every pupil's pair in the plain optimum and best few pairs. */
+    /* Start: every pupil's pair in the plain optimum and its best pair. */
     for (int32_t s = 0; s < cs->c->n_students; s++) {
         int64_t a = cs->c->start[s], e = cs->c->start[s + 1];
         for (int64_t i = a; i < e && i < a + INITIAL_PAIRS_PER_STUDENT; i++)

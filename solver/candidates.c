@@ -25,10 +25,11 @@
  * each sector's pairs are sorted alone: a counting sort by cost, then
  * targets ascending inside each (small) cost group.
  *
- * Threads: each lists a contiguous range of students into its own arrays,
- * grown by doubling (realloc moves large blocks by remapping, not copying);
- * the first range's arrays are then extended to hold all pairs and the
- * other ranges are copied after it.
+ * Threads: they claim chunks of 256 students in order and list each into a
+ * small buffer; the chunks take their places in the result strictly in
+ * student order and are copied there, so the pair arrays are written once,
+ * in sequence, and the result is the same byte for byte whatever the number
+ * of threads.
  *
  * Normal case: out holds the CSR pair lists.  Failure: FM_ENOMEM, out empty.
  */

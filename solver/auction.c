@@ -163,6 +163,20 @@ static void sift_down(auction *x, int32_t object)
 /* Reads all of s's pairs: the CACHE_PAIRS best go to the cache, the next
  * value to the bound (pairs come by utility descending, and a value is at
  * most the utility, so the read stops early). */
+/* Puts (v, item) into key/items, sorted by key descending over [0, k],
+ * shifting down the entries of [0, k) with smaller keys (slot k is free). */
+static inline void insert_descending(int64_t key[], int64_t items[], int64_t k, int64_t v,
+                                     int64_t item)
+{
+    while (k > 0 && key[k - 1] < v) {
+        key[k] = key[k - 1];
+        items[k] = items[k - 1];
+        k--;
+    }
+    key[k] = v;
+    items[k] = item;
+}
+
 /* Keeps pair i's edges among the best n <= CACHE_PAIRS + 1 in kv/ke. */
 static inline int64_t keep_best(const auction *x, int64_t i, int both, int64_t kv[],
                                 int64_t ke[], int *n)
@@ -177,14 +191,7 @@ static inline int64_t keep_best(const auction *x, int64_t i, int both, int64_t k
             best = v;
         if (*n == CACHE_PAIRS + 1 && v <= kv[CACHE_PAIRS])
             continue;
-        int k = *n < CACHE_PAIRS + 1 ? (*n)++ : *n - 1;
-        while (k > 0 && kv[k - 1] < v) {
-            kv[k] = kv[k - 1];
-            ke[k] = ke[k - 1];
-            k--;
-        }
-        kv[k] = v;
-        ke[k] = e;
+        insert_descending(kv, ke, *n < CACHE_PAIRS + 1 ? (*n)++ : *n - 1, v, e);
     }
     return best;
 }
@@ -228,15 +235,7 @@ static void scan(auction *x, int32_t s)
         int64_t key[SORTED_BLOCKS], order[SORTED_BLOCKS];
         for (int64_t k = 0; k < n_blocks; k++) {
             int64_t u = (int64_t)c->utility[begin + k * AUCTION_BLOCK] * x->scale;
-            int64_t v = block_bound[k] < u ? block_bound[k] : u;
-            int64_t j = k;
-            while (j > 0 && key[j - 1] < v) {
-                key[j] = key[j - 1];
-                order[j] = order[j - 1];
-                j--;
-            }
-            key[j] = v;
-            order[j] = k;
+            insert_descending(key, order, k, block_bound[k] < u ? block_bound[k] : u, k);
         }
         for (int64_t j = 0; j < n_blocks; j++) {
             if (n == CACHE_PAIRS + 1 && key[j] <= kv[CACHE_PAIRS])
